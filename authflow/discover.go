@@ -1,0 +1,132 @@
+package authflow
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Configuration file names, in the order Discover looks for them.
+const (
+	ConfigName       = "tfauth.yaml"
+	HiddenConfigName = ".tfauth.yaml"
+	AtmosConfigName  = "atmos.yaml"
+	// ConfigEnv names the environment variable holding an explicit config path.
+	ConfigEnv = "TFAUTH_CONFIG"
+)
+
+// Discover returns the configuration file for dir (the working directory
+// after -chdir), or "" when there is none. It only stats files, except
+// that it scans an atmos.yaml's lines for a top-level auth: key.
+//
+// The order is: $TFAUTH_CONFIG (which must exist); walking up from dir,
+// tfauth.yaml then .tfauth.yaml in each directory; walking up again, an
+// atmos.yaml with a top-level auth: key; $XDG_CONFIG_HOME/tfauth/config.yaml
+// ($HOME/.config when XDG_CONFIG_HOME is unset or relative).
+// getenv reads the environment.
+func Discover(dir string, getenv func(string) string) (string, error) {
+	if v := getenv(ConfigEnv); v != "" {
+		fi, err := os.Stat(v)
+		if err != nil {
+			return "", fmt.Errorf("%s=%s: %w", ConfigEnv, v, err)
+		}
+		if fi.IsDir() {
+			return "", fmt.Errorf("%s=%s: is a directory, not a configuration file", ConfigEnv, v)
+		}
+		return v, nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("find config from %s: %w", dir, err)
+	}
+	dirs := ancestors(abs)
+	for _, d := range dirs {
+		for _, name := range []string{ConfigName, HiddenConfigName} {
+			if p := filepath.Join(d, name); isFile(p) {
+				return p, nil
+			}
+		}
+	}
+	for _, d := range dirs {
+		if p := filepath.Join(d, AtmosConfigName); isFile(p) && hasAuthKey(p) {
+			return p, nil
+		}
+	}
+	base := getenv("XDG_CONFIG_HOME")
+	if !filepath.IsAbs(base) {
+		base = ""
+		if home := getenv("HOME"); home != "" {
+			base = filepath.Join(home, ".config")
+		}
+	}
+	if base != "" {
+		if p := filepath.Join(base, "tfauth", "config.yaml"); isFile(p) {
+			return p, nil
+		}
+	}
+	return "", nil
+}
+
+// ancestors returns dir and its parents up to the root.
+func ancestors(dir string) []string {
+	var out []string
+	for {
+		out = append(out, dir)
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return out
+		}
+		dir = parent
+	}
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+// hasAuthKey reports whether the YAML file at p has a top-level auth: key,
+// scanning lines rather than parsing: a top-level block-mapping key starts
+// at column 0, and nothing else at column 0 can look like one (block
+// scalar content and nested keys are indented; comments start with #).
+func hasAuthKey(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	first := true
+	for sc.Scan() {
+		line := sc.Bytes()
+		if first {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+			first = false
+		}
+		if isAuthKeyLine(line) {
+			return true
+		}
+	}
+	return false
+}
+
+func isAuthKeyLine(line []byte) bool {
+	var rest []byte
+	switch {
+	case bytes.HasPrefix(line, []byte("auth")):
+		rest = line[len("auth"):]
+	case bytes.HasPrefix(line, []byte(`"auth"`)), bytes.HasPrefix(line, []byte(`'auth'`)):
+		rest = line[len(`"auth"`):]
+	default:
+		return false
+	}
+	rest = bytes.TrimLeft(rest, " \t")
+	if len(rest) == 0 || rest[0] != ':' {
+		return false
+	}
+	rest = rest[1:]
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r'
+}
