@@ -1,0 +1,9 @@
+//go:build unix && !linux
+
+package tfrun
+
+import "golang.org/x/sys/unix"
+
+func pidfdOpen(int) (int, error) { return -1, unix.ENOSYS }
+
+func waitPidfd(int) error { return unix.ENOSYS }
