@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -138,7 +139,7 @@ const maxPairs = 1 << 16
 // maxMergeDepth bounds nested merge keys (<<: *anchor).
 const maxMergeDepth = 16
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parser accumulates the configuration and every problem found.
 type parser struct {
@@ -189,7 +190,7 @@ func (p *parser) syntaxError(data []byte, err error) {
 		msg = strings.Join(te.Errors, "; ")
 	}
 	line := 0
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRe().FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
@@ -718,7 +719,7 @@ func (p *parser) provider(key, n *yaml.Node, cfg *Config) {
 				if v == "" {
 					break // reported below
 				}
-				if !envNameRe.MatchString(v) {
+				if !envNameRe().MatchString(v) {
 					// Never echo the value: a pasted token would end up in CI logs.
 					p.add(kv.val, "give the name of the variable that holds the token (letters, digits and _, not starting with a digit), not the token itself",
 						"%s: spec.env is not an environment variable name", ctx)
@@ -1052,7 +1053,7 @@ func (p *parser) env(n *yaml.Node, ctx string) []EnvVar {
 			p.add(item, "write each entry as {key: NAME, value: VALUE}", "%s: %s.key is missing", ctx, field)
 			continue
 		}
-		if !envNameRe.MatchString(ev.Key) {
+		if !envNameRe().MatchString(ev.Key) {
 			p.add(item, "set key: to a variable name (letters, digits and _, not starting with a digit)", "%s: %s.key %q is not an environment variable name", ctx, field, ev.Key)
 			continue
 		}
@@ -1085,7 +1086,7 @@ func (p *parser) tags(key, n *yaml.Node, ctx string) map[string]string {
 }
 
 func (p *parser) checkName(key *yaml.Node, what string) bool {
-	if nameRe.MatchString(key.Value) {
+	if nameRe().MatchString(key.Value) {
 		return true
 	}
 	hint := "use only letters, digits, /, _, . and -"
@@ -1097,7 +1098,7 @@ func (p *parser) checkName(key *yaml.Node, what string) bool {
 }
 
 func (p *parser) checkRegion(n *yaml.Node, ctx, field, v string) bool {
-	if regionRe.MatchString(v) {
+	if regionRe().MatchString(v) {
 		return true
 	}
 	p.add(n, "use an AWS region code such as us-east-1", "%s: %s %q is not a region", ctx, field, v)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -12,15 +13,17 @@ import (
 var (
 	// nameRe is the rule for provider and identity names, which become AWS
 	// profile names (Atmos allows the same set, without ".").
-	nameRe = regexp.MustCompile(`^[A-Za-z0-9/_.-]+$`)
+	nameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9/_.-]+$`) })
 	// regionRe matches AWS region codes: us-east-1, us-gov-west-1, cn-north-1.
-	regionRe  = regexp.MustCompile(`^[a-z]{2,}(-[a-z]+)+-[0-9]+$`)
-	envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	regionRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z]+)+-[0-9]+$`) })
+	envNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 	// roleARNRe is arn:<partition>:iam::<account>:role/<optional path/><name>.
-	roleARNRe     = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
-	sessionNameRe = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	externalIDRe  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	tagCharsRe    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	roleARNRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
+	})
+	sessionNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{2,64}$`) })
+	externalIDRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@:/-]+$`) })
+	tagCharsRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`) })
 )
 
 const (
@@ -34,14 +37,14 @@ const roleARNHint = "use arn:aws:iam::<12-digit account>:role/<name>"
 
 // checkRoleARN returns a message and hint when v is not an IAM role ARN.
 func checkRoleARN(v string) (msg, hint string) {
-	if roleARNRe.MatchString(v) {
+	if roleARNRe().MatchString(v) {
 		return "", ""
 	}
 	return "is not a role ARN", roleARNHint
 }
 
 func checkSessionName(v string) (msg, hint string) {
-	if sessionNameRe.MatchString(v) {
+	if sessionNameRe().MatchString(v) {
 		return "", ""
 	}
 	return "is not a valid session name", "use 2 to 64 characters: letters, digits and + = , . @ _ -"
@@ -51,14 +54,14 @@ func checkSourceIdentity(v string) (msg, hint string) {
 	if strings.HasPrefix(strings.ToLower(v), "aws:") {
 		return "starts with aws:, which AWS reserves", "choose a value without the aws: prefix"
 	}
-	if sessionNameRe.MatchString(v) {
+	if sessionNameRe().MatchString(v) {
 		return "", ""
 	}
 	return "is not a valid source identity", "use 2 to 64 characters: letters, digits and + = , . @ _ -"
 }
 
 func checkExternalID(v string) (msg, hint string) {
-	if n := len(v); n >= 2 && n <= 1224 && externalIDRe.MatchString(v) {
+	if n := len(v); n >= 2 && n <= 1224 && externalIDRe().MatchString(v) {
 		return "", ""
 	}
 	return "is not a valid external ID", "use 2 to 1224 characters: letters, digits and + = , . @ : / _ -, as the role's trust policy expects"
@@ -73,11 +76,11 @@ func checkTag(k, v string) (msg, hint string) {
 		return fmt.Sprintf("tag key %s is longer than %d characters", short(k), maxTagKey), "shorten it"
 	case strings.HasPrefix(strings.ToLower(k), "aws:"):
 		return fmt.Sprintf("tag key %q starts with aws:, which AWS reserves", k), "choose a key without the aws: prefix"
-	case !tagCharsRe.MatchString(k):
+	case !tagCharsRe().MatchString(k):
 		return fmt.Sprintf("tag key %q has characters AWS does not accept", k), charset
 	case utf8.RuneCountInString(v) > maxTagValue:
 		return fmt.Sprintf("tag %q has a value longer than %d characters", k, maxTagValue), "shorten it"
-	case !tagCharsRe.MatchString(v):
+	case !tagCharsRe().MatchString(v):
 		return fmt.Sprintf("tag %q has a value with characters AWS does not accept", k), charset
 	}
 	return "", ""
