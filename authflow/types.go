@@ -208,7 +208,8 @@ type Graph struct {
 type Results struct {
 	// Primary is the primary identity's name.
 	Primary string
-	// Profiles holds the credentials of every identity that succeeded.
+	// Profiles holds the credentials of every target identity that
+	// succeeded (intermediate identities that are not targets are left out).
 	Profiles map[string]*Credentials
 	// Failures holds the error of every target identity that failed.
 	Failures map[string]error

@@ -1,0 +1,91 @@
+package authflow
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// maxTokenSize bounds how much of a token file or response is read.
+const maxTokenSize = 1 << 20
+
+// envToken reads the web-identity token of a tfauth/env-token provider from
+// the environment variable the provider names.
+func envToken(p *Provider, getenv func(string) string) (Secret, error) {
+	if p.TokenEnv == "" {
+		return Secret{}, errors.New("env-token provider names no environment variable (spec.token_env)")
+	}
+	tok := strings.TrimSpace(getenv(p.TokenEnv))
+	if tok == "" {
+		return Secret{}, fmt.Errorf("environment variable %s is unset or empty; export the CI's OIDC token there (e.g. GitLab id_tokens)", p.TokenEnv)
+	}
+	return NewSecret(tok), nil
+}
+
+// fileToken reads the web-identity token of a tfauth/file-token provider from
+// its file, by default $AWS_WEB_IDENTITY_TOKEN_FILE.
+func fileToken(p *Provider, getenv func(string) string) (Secret, error) {
+	path := p.TokenFile
+	if path == "" {
+		path = getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
+	}
+	if path == "" {
+		return Secret{}, errors.New("file-token provider has no token file and AWS_WEB_IDENTITY_TOKEN_FILE is unset")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Secret{}, fmt.Errorf("read token file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTokenSize+1))
+	if err != nil {
+		return Secret{}, fmt.Errorf("read token file %s: %w", path, err)
+	}
+	if len(b) > maxTokenSize {
+		return Secret{}, fmt.Errorf("token file %s is larger than %d bytes", path, maxTokenSize)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return Secret{}, fmt.Errorf("token file %s is empty", path)
+	}
+	return NewSecret(tok), nil
+}
+
+// tokenClaims are the non-secret claims of a web-identity token, used in log
+// lines and error hints.
+type tokenClaims struct {
+	subject  string
+	audience string
+	issuer   string
+}
+
+// parseClaims reads the claims of a JWT without verifying it (STS verifies
+// it); an opaque token gives empty claims.
+func parseClaims(tok Secret) tokenClaims {
+	var mc jwt.MapClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(tok.Reveal(), &mc); err != nil {
+		return tokenClaims{}
+	}
+	var c tokenClaims
+	c.subject, _ = mc.GetSubject()
+	c.issuer, _ = mc.GetIssuer()
+	if aud, err := mc.GetAudience(); err == nil {
+		c.audience = strings.Join(aud, ",")
+	}
+	return c
+}
+
+// describe names the token's principal for hints: its subject and issuer.
+func (c tokenClaims) describe() string {
+	if c.subject == "" {
+		return ""
+	}
+	if c.issuer == "" {
+		return fmt.Sprintf("OIDC subject %q", c.subject)
+	}
+	return fmt.Sprintf("OIDC subject %q of issuer %s", c.subject, c.issuer)
+}
