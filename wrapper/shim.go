@@ -1,0 +1,104 @@
+package wrapper
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tfauth/tfauth/authflow"
+	"github.com/tfauth/tfauth/tfrun"
+)
+
+// shim runs one terraform command line: authenticate when the command can
+// need credentials and a configuration exists, then hand off to the real
+// terraform. name is the name tfauth was invoked as ("terraform"); flagIdentity
+// is an --identity given to `tfauth run` before the terraform arguments.
+func (a *app) shim(name string, args []string, flagIdentity string) (int, error) {
+	inv, err := ParseArgs(args)
+	if err != nil {
+		return 1, err
+	}
+	if flagIdentity != "" && !inv.IdentitySet {
+		inv.Identity, inv.IdentitySet = flagIdentity, true
+	}
+	chain := tfrun.ReadChain(a.getenv)
+	if chain.Depth >= tfrun.MaxDepth {
+		return 1, fmt.Errorf("%d nested tfauth invocations: a loop of terraform shims? check that TFAUTH_TERRAFORM or terraform.path names the real terraform (`tfauth doctor` shows the search)", chain.Depth)
+	}
+	self := selfPath()
+	env := a.p.Env
+	var cleanup *tfrun.Cleanup
+	var cfg *authflow.Config
+
+	if chain.DirectHandoff {
+		// Another tfauth ran this file as if it were terraform and has done
+		// any authentication already: pass straight through to the next one.
+		a.log.Debug("handed off from another tfauth shim; passing through", "skipped", chain.Skip)
+	} else {
+		cfg, err = a.loadConfig(inv)
+		if err != nil {
+			if inv.NeedsAuth {
+				return 1, err
+			}
+			a.log.Warn(fmt.Sprintf("ignoring the configuration for this command: %v", err))
+			cfg = nil
+		}
+		if inv.NeedsAuth || inv.IdentitySet {
+			env, cleanup, err = a.authenticate(cfg, inv)
+			if err != nil {
+				return authExitCode(err), err
+			}
+		}
+	}
+
+	findOpts := tfrun.FindOptions{
+		Name:     name,
+		Explicit: a.getenv("TFAUTH_TERRAFORM"),
+		PathList: a.getenv("PATH"),
+		Self:     self,
+		Skip:     chain.Skip,
+	}
+	if cfg != nil && cfg.Terraform.Path != "" {
+		findOpts.ConfigPath = cfg.Terraform.Path
+		if !filepath.IsAbs(findOpts.ConfigPath) {
+			findOpts.ConfigPath = filepath.Join(filepath.Dir(cfg.File), findOpts.ConfigPath)
+		}
+		findOpts.ConfigSource = fmt.Sprintf("%s:%d", cfg.File, cfg.Terraform.Line)
+	}
+	tfPath, err := tfrun.Find(findOpts)
+	if err != nil {
+		if cleanup != nil {
+			_ = os.RemoveAll(cleanup.Dir)
+		}
+		return 1, err
+	}
+	a.log.Debug("handing off to terraform", "path", tfPath)
+	return tfrun.Exec(tfrun.Handoff{
+		Path:    tfPath,
+		Argv0:   name,
+		Args:    inv.Args,
+		Env:     tfrun.MarkEnv(env, chain, self, os.Getpid()),
+		Cleanup: cleanup,
+	})
+}
+
+// loadConfig finds and loads the configuration for the directory terraform
+// will run in; it returns nil when there is none.
+func (a *app) loadConfig(inv Invocation) (*authflow.Config, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("find the working directory: %w", err)
+	}
+	dir := wd
+	if inv.Chdir != "" {
+		dir = inv.Chdir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(wd, dir)
+		}
+	}
+	path, err := authflow.Discover(dir, a.getenv)
+	if err != nil || path == "" {
+		return nil, err
+	}
+	return authflow.Load(path)
+}
