@@ -138,7 +138,7 @@ func ptydrive() {
 // stdout.
 func sigdrive() {
 	fs := flag.NewFlagSet("sigdrive", flag.ExitOnError)
-	sigName := fs.String("sig", "TERM", "INT, TERM or HUP")
+	sigName := fs.String("sig", "TERM", "INT, TERM, HUP or KILL")
 	wait := fs.String("wait", "^ready$", "regexp for the stdout line to wait for")
 	group := fs.Bool("group", false, "signal the whole process group")
 	count := fs.Int("count", 1, "how many signals to send")
@@ -147,7 +147,7 @@ func sigdrive() {
 	if len(args) == 0 {
 		fail("usage: sigdrive -sig TERM -- CMD ARGS...")
 	}
-	sig := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "HUP": syscall.SIGHUP}[*sigName]
+	sig := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "HUP": syscall.SIGHUP, "KILL": syscall.SIGKILL}[*sigName]
 	if sig == 0 {
 		fail("sigdrive: unknown signal %s", *sigName)
 	}

@@ -755,13 +755,23 @@ func TestRunOIDCRetries(t *testing.T) {
 	})
 }
 
-// BenchmarkRun authenticates N required identities behind one OIDC provider
-// with 20ms of emulator latency per request, and reports the wall time of a
-// run next to its floor (chain depth × latency).
+// BenchmarkRun measures the pipeline's wall time for N required identities
+// behind one OIDC provider with 20 ms of emulator latency per request, next
+// to the floor (chain depth × latency) and the floor under the concurrency
+// bound. The "sequential" case (concurrency 1) is the one-at-a-time cost.
 func BenchmarkRun(b *testing.B) {
 	const latency = 20 * time.Millisecond
-	for _, n := range []int{1, 10, 50} {
-		b.Run(fmt.Sprintf("identities=%d", n), func(b *testing.B) {
+	for _, c := range []struct {
+		n, concurrency int
+		name           string
+	}{
+		{1, 0, "identities=1"},
+		{10, 0, "identities=10"},
+		{50, 0, "identities=50"},
+		{10, 1, "identities=10/sequential"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			n := c.n
 			var spokes []string
 			items := []any{ghProvider()}
 			for i := range n {
@@ -773,6 +783,13 @@ func BenchmarkRun(b *testing.B) {
 			e.SetLatency(latency)
 			g := plan(b, config(items...), "s00")
 			o := opts(emuEnv(e))
+			if c.concurrency > 0 {
+				o.Concurrency = c.concurrency
+			}
+			conc := o.Concurrency
+			if conc == 0 {
+				conc = authflow.DefaultConcurrency
+			}
 			b.ResetTimer()
 			start := time.Now()
 			for b.Loop() {
@@ -784,8 +801,8 @@ func BenchmarkRun(b *testing.B) {
 			wall := time.Since(start) / time.Duration(b.N)
 			b.ReportMetric(float64(wall.Milliseconds()), "wall-ms/run")
 			b.ReportMetric(float64((2 * latency).Milliseconds()), "floor-ms/run")
-			// With at most DefaultConcurrency steps at once the spokes run in waves.
-			waves := (n + authflow.DefaultConcurrency - 1) / authflow.DefaultConcurrency
+			// With at most conc steps at once the spokes run in waves.
+			waves := (n + conc - 1) / conc
 			b.ReportMetric(float64((time.Duration(1+waves) * latency).Milliseconds()), "bounded-floor-ms/run")
 		})
 	}

@@ -92,7 +92,7 @@ func (a *app) authenticate(cfg *authflow.Config, inv Invocation) ([]string, *tfr
 	}
 	sort.Strings(failed)
 	for _, id := range failed {
-		a.log.Warn(fmt.Sprintf("required identity %q is left out: %v", id, res.Failures[id]))
+		a.log.Warn(fmt.Sprintf("%v; the run goes on without profile %q", res.Failures[id], id))
 	}
 
 	sd, err := authflow.NewSessionDir(base)

@@ -53,6 +53,8 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	b.WriteString("tfauth: ")
 	switch {
+	case h.github && r.Level >= slog.LevelWarn:
+		// the annotation already says error or warning
 	case r.Level >= slog.LevelError:
 		b.WriteString("error: ")
 	case r.Level >= slog.LevelWarn:

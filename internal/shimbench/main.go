@@ -4,7 +4,10 @@
 // both sides alike, and prints the median times, the median of the per-pair
 // ratios and the median added milliseconds.
 //
-//	go run ./internal/shimbench -terraform PATH -tfauth PATH [-pairs 40]
+//	go run ./internal/shimbench -terraform PATH -tfauth PATH [-floor PATH] [-pairs 40]
+//
+// With -floor (the floorshim command built beside it), a third column shows
+// a Go shim that does nothing but exec terraform: the floor of the approach.
 package main
 
 import (
@@ -20,19 +23,20 @@ import (
 func main() {
 	tf := flag.String("terraform", "", "the real terraform")
 	tfauth := flag.String("tfauth", "", "the built tfauth binary")
+	floor := flag.String("floor", "", "optional: the built floorshim, measured alongside")
 	pairs := flag.Int("pairs", 40, "number of alternating pairs per command")
 	flag.Parse()
 	if *tf == "" || *tfauth == "" {
 		fmt.Fprintln(os.Stderr, "usage: shimbench -terraform PATH -tfauth PATH [-pairs N]")
 		os.Exit(2)
 	}
-	if err := run(*tf, *tfauth, *pairs); err != nil {
+	if err := run(*tf, *tfauth, *floor, *pairs); err != nil {
 		fmt.Fprintln(os.Stderr, "shimbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(tf, tfauth string, pairs int) error {
+func run(tf, tfauth, floor string, pairs int) error {
 	work, err := os.MkdirTemp("", "shimbench")
 	if err != nil {
 		return err
@@ -58,7 +62,7 @@ func run(tf, tfauth string, pairs int) error {
 			return err
 		}
 	}
-	env := append(os.Environ(),
+	env := append(os.Environ(), "FLOORSHIM_TARGET="+tf,
 		"PATH="+shimDir+string(os.PathListSeparator)+realDir+string(os.PathListSeparator)+"/usr/bin:/bin",
 		"TF_CLI_CONFIG_FILE=/dev/null", "CHECKPOINT_DISABLE=1", "TFAUTH_CONFIG=", "HOME="+work)
 	cases := []struct {
@@ -69,9 +73,9 @@ func run(tf, tfauth string, pairs int) error {
 		{"terraform version", []string{"version"}, work},
 		{"terraform fmt -check", []string{"fmt", "-check"}, fmtDir},
 	}
-	fmt.Printf("| command | pairs | bare median | shim median | median ratio | median added |\n|---|---|---|---|---|---|\n")
+	fmt.Printf("| command | pairs | bare median | tfauth median | tfauth ratio | tfauth added | floor shim ratio | floor shim added |\n|---|---|---|---|---|---|---|---|\n")
 	for _, c := range cases {
-		var bare, shim, ratio, added []float64
+		var bare, shim, ratio, added, fratio, fadded []float64
 		for i := 0; i < pairs+3; i++ {
 			b, err := timeOne(filepath.Join(realDir, "terraform"), c.args, c.dir, env)
 			if err != nil {
@@ -81,14 +85,25 @@ func run(tf, tfauth string, pairs int) error {
 			if err != nil {
 				return err
 			}
+			f := b
+			if floor != "" {
+				if f, err = timeOne(floor, c.args, c.dir, env); err != nil {
+					return err
+				}
+			}
 			if i < 3 {
 				continue // warm-up: page cache, first exec
 			}
 			bare, shim = append(bare, b), append(shim, s)
 			ratio, added = append(ratio, s/b), append(added, s-b)
+			fratio, fadded = append(fratio, f/b), append(fadded, f-b)
 		}
-		fmt.Printf("| %s | %d | %.2f ms | %.2f ms | %.3f | %+.2f ms |\n",
-			c.name, pairs, median(bare), median(shim), median(ratio), median(added))
+		fr, fa := "-", "-"
+		if floor != "" {
+			fr, fa = fmt.Sprintf("%.3f", median(fratio)), fmt.Sprintf("%+.2f ms", median(fadded))
+		}
+		fmt.Printf("| %s | %d | %.2f ms | %.2f ms | %.3f | %+.2f ms | %s | %s |\n",
+			c.name, pairs, median(bare), median(shim), median(ratio), median(added), fr, fa)
 	}
 	return nil
 }
