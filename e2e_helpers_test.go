@@ -144,6 +144,7 @@ func sigdrive() {
 	wait := fs.String("wait", "^ready$", "regexp for the stdout line to wait for")
 	group := fs.Bool("group", false, "signal the whole process group")
 	count := fs.Int("count", 1, "how many signals to send")
+	after := fs.Duration("after", 0, "send the signal this long after the start instead of waiting for -wait")
 	fs.Parse(os.Args[1:])
 	args := fs.Args()
 	if len(args) == 0 {
@@ -165,13 +166,11 @@ func sigdrive() {
 		fail("sigdrive: %v", err)
 	}
 	sc := bufio.NewScanner(stdout)
-	sent := false
 	timer := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
 	defer timer.Stop()
-	for sc.Scan() {
-		fmt.Println(sc.Text())
-		if !sent && re.MatchString(sc.Text()) {
-			sent = true
+	var once sync.Once
+	send := func() {
+		once.Do(func() {
 			target := cmd.Process.Pid
 			if *group {
 				target = -target
@@ -181,11 +180,22 @@ func sigdrive() {
 					fail("sigdrive: kill: %v", err)
 				}
 			}
+		})
+	}
+	if *after > 0 {
+		time.AfterFunc(*after, send)
+	}
+	for sc.Scan() {
+		fmt.Println(sc.Text())
+		if *after == 0 && re.MatchString(sc.Text()) {
+			send()
 		}
 	}
 	_, _ = io.Copy(os.Stdout, stdout)
 	err = cmd.Wait()
-	if !sent {
+	neverSent := false
+	once.Do(func() { neverSent = true })
+	if neverSent {
 		fail("sigdrive: never saw a line matching %q", *wait)
 	}
 	os.Exit(statusOf(err))

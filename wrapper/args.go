@@ -61,7 +61,7 @@ func ParseArgs(args []string) (Invocation, error) {
 		a := args[i]
 		switch {
 		case a == identityFlag:
-			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "-") {
+			if i+1 >= len(args) || args[i+1] == "" || strings.HasPrefix(args[i+1], "-") {
 				return Invocation{}, errIdentityValue
 			}
 			inv.Identity, inv.IdentitySet = args[i+1], true

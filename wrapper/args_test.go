@@ -48,6 +48,7 @@ func TestParseArgs(t *testing.T) {
 		{"identity without value at end", []string{"plan", "--identity"}, Invocation{}, "--identity needs a value"},
 		{"identity followed by a flag", []string{"--identity", "-chdir=x", "plan"}, Invocation{}, "--identity needs a value"},
 		{"identity= empty", []string{"plan", "--identity="}, Invocation{}, "--identity needs a value"},
+		{"identity followed by an empty argument", []string{"--identity", ""}, Invocation{}, "--identity needs a value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
