@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 
 // builtBinary builds tfauth once per test process.
 var builtBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "tfauth-e2e-bin")
+	dir, err := os.MkdirTemp("", "e2e-tfauth-bin")
 	if err != nil {
 		return "", err
 	}
@@ -130,6 +130,9 @@ func commands() map[string]func(*testscript.TestScript, bool, []string) {
 		"exitcode":  cmdExitcode,
 		"nosession": cmdNoSession,
 		"awsemu":    cmdAWSEmu,
+		"gha":       cmdGHA,
+		"gitlab":    cmdGitLab,
+		"atlantis":  cmdAtlantis,
 	}
 }
 

@@ -18,6 +18,31 @@ import (
 // sessionDirPrefix starts the name of every per-run directory.
 const sessionDirPrefix = "tfauth-"
 
+// looksLikeSession reports whether dir is, by name and content, a session
+// directory made by NewSessionDir: "tfauth-<digits>" (os.MkdirTemp's
+// pattern) holding nothing but the lock, the two profile files and their
+// temporary files. Anything else someone named tfauth-* is left alone.
+func looksLikeSession(dir string) bool {
+	digits := strings.TrimPrefix(filepath.Base(dir), sessionDirPrefix)
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return false
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		n := e.Name()
+		switch {
+		case n == lockName, n == lockName+".new", n == "credentials", n == "config",
+			strings.HasPrefix(n, ".credentials-"), strings.HasPrefix(n, ".config-"):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // lockName is the lock file inside a session directory.
 const lockName = ".lock"
 
@@ -82,49 +107,68 @@ func (d *SessionDir) Remove() error {
 // follows a symlink and only considers directories owned by the current
 // user. It returns the first error met, after trying every directory.
 func Sweep(base string) error {
+	_, err := SweepReport(base)
+	return err
+}
+
+// SweepReport is Sweep, also returning the directories it removed.
+func SweepReport(base string) ([]string, error) {
 	entries, err := os.ReadDir(base)
 	if err != nil {
-		return fmt.Errorf("sweep %s: %w", base, err)
+		return nil, fmt.Errorf("sweep %s: %w", base, err)
 	}
 	var first error
+	var removed []string
 	for _, e := range entries {
 		if !strings.HasPrefix(e.Name(), sessionDirPrefix) || e.Type()&fs.ModeSymlink != 0 || !e.IsDir() {
 			continue
 		}
-		if err := sweepOne(filepath.Join(base, e.Name())); err != nil && first == nil {
+		dir := filepath.Join(base, e.Name())
+		gone, err := sweepOne(dir)
+		if err != nil && first == nil {
 			first = err
+		}
+		if gone {
+			removed = append(removed, dir)
 		}
 	}
 	if first != nil {
-		return fmt.Errorf("sweep %s: %w", base, first)
+		return removed, fmt.Errorf("sweep %s: %w", base, first)
 	}
-	return nil
+	return removed, nil
 }
 
-// sweepOne removes dir if it is abandoned.
-func sweepOne(dir string) error {
+// sweepOne removes dir if it is abandoned, and reports whether it did.
+func sweepOne(dir string) (bool, error) {
 	fi, err := os.Lstat(dir)
-	if err != nil || !fi.IsDir() || !ownedByMe(fi) {
-		return nil // gone, or not ours: nothing to do
+	if err != nil || !fi.IsDir() || !ownedByMe(fi) || !looksLikeSession(dir) {
+		return false, nil // gone, or not ours: nothing to do
 	}
 	lock, err := openLock(filepath.Join(dir, lockName))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if time.Since(fi.ModTime()) < staleAfter {
-			return nil // maybe a run that is creating its lock right now
+			return false, nil // maybe a run that is creating its lock right now
 		}
-		return os.RemoveAll(dir)
+		return removeAll(dir)
 	case err != nil:
-		return nil // a symlink or an unreadable lock: leave it alone
+		return false, nil // a symlink or an unreadable lock: leave it alone
 	}
 	held, err := tryLock(lock)
 	lock.Close()
 	if err != nil || held {
-		return nil // in use, or cannot tell: leave it alone
+		return false, nil // in use, or cannot tell: leave it alone
 	}
 	// The lock was free, so the run that owned the directory is gone, and
 	// directories are never reused: remove it.
-	return os.RemoveAll(dir)
+	return removeAll(dir)
+}
+
+func removeAll(dir string) (bool, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Files are the generated shared files.
@@ -278,7 +322,10 @@ func carryOver(out *ini.File, path string, own map[string]bool) error {
 }
 
 // writeINI writes f to path atomically: a 0600 temporary file in the same
-// directory, fsync, rename. (ini's SaveTo creates 0666 files in place.)
+// directory, then a rename, so a reader never sees a partial file. (ini's
+// SaveTo creates 0666 files in place.) There is no fsync: the files live
+// only as long as one terraform run and are useless after a crash, while an
+// fsync costs every run tens of milliseconds on a disk-backed temp dir.
 func writeINI(path string, f *ini.File) error {
 	var buf bytes.Buffer
 	if _, err := f.WriteTo(&buf); err != nil {
@@ -294,10 +341,6 @@ func writeINI(path string, f *ini.File) error {
 		return err
 	}
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -110,9 +110,15 @@ func TestSweep(t *testing.T) {
 		}
 		return p
 	}
-	oldLockless := mkdir("tfauth-old", old)
-	youngLockless := mkdir("tfauth-young", time.Now())
+	oldLockless := mkdir("tfauth-1001", old)
+	youngLockless := mkdir("tfauth-1002", time.Now())
 	other := mkdir("other-old", old)
+	// Named tfauth-* but not a session directory: by name, or by content.
+	notSessionName := mkdir("tfauth-e2e-bin", old)
+	notSessionContent := mkdir("tfauth-1003", old)
+	if err := os.WriteFile(filepath.Join(notSessionContent, "tfauth"), []byte("a binary"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 
 	// A symlink named like a session directory, pointing at an abandoned
 	// one elsewhere: neither may be touched.
@@ -127,7 +133,7 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A session directory whose .lock is a symlink: left alone.
-	symLock := mkdir("tfauth-symlock", old)
+	symLock := mkdir("tfauth-1004", old)
 	if err := os.Symlink(filepath.Join(target.Path, ".lock"), filepath.Join(symLock, ".lock")); err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +153,8 @@ func TestSweep(t *testing.T) {
 		{link, true},
 		{target.Path, true},
 		{symLock, true},
+		{notSessionName, true},
+		{notSessionContent, true},
 	} {
 		if got := exists(tc.path); got != tc.want {
 			t.Errorf("%s exists = %v; want %v", filepath.Base(tc.path), got, tc.want)
