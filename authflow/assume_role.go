@@ -394,7 +394,11 @@ func stsError(op string, err error) error {
 		extra = append(extra, "request ID "+resp.ServiceRequestID())
 	}
 	if errors.As(err, &attempts) {
-		extra = append(extra, fmt.Sprintf("%d attempts", attempts.Attempt))
+		if attempts.Attempt == 1 {
+			extra = append(extra, "1 attempt")
+		} else {
+			extra = append(extra, fmt.Sprintf("%d attempts", attempts.Attempt))
+		}
 	}
 	suffix := ""
 	if len(extra) > 0 {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -126,6 +128,7 @@ func TestStepErrorHints(t *testing.T) {
 		{&StepError{Code: "SomethingElse"}, ""},
 		{&StepError{Err: context.DeadlineExceeded, Endpoint: "https://sts.x"}, "raise options.timeout"},
 		{&StepError{Err: fmt.Errorf("post: %w", fakeNetErr{}), Endpoint: "https://sts.x"}, "check network access to https://sts.x"},
+		{&StepError{Err: fmt.Errorf("read: %w", &fs.PathError{Op: "open", Path: "/t", Err: syscall.ENOENT})}, ""},
 	} {
 		got := tc.err.Hint()
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {

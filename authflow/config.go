@@ -91,12 +91,12 @@ func (es ConfigErrors) sort() {
 func Load(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, &causeError{msg: fmt.Sprintf("read the configuration %s: %s", path, pathErrText(err)), err: err}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, &causeError{msg: fmt.Sprintf("read the configuration %s: %s", path, pathErrText(err)), err: err}
 	}
 	if len(data) > MaxConfigSize {
 		return nil, ConfigErrors{{File: path, Msg: fmt.Sprintf("file is larger than %d MiB", MaxConfigSize>>20),

@@ -3,7 +3,9 @@ package authflow
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -28,12 +30,18 @@ const (
 // getenv reads the environment.
 func Discover(dir string, getenv func(string) string) (string, error) {
 	if v := getenv(ConfigEnv); v != "" {
+		const hint = "point it at your tfauth.yaml, or unset it to search from the working directory"
 		fi, err := os.Stat(v)
 		if err != nil {
-			return "", fmt.Errorf("%s=%s: %w", ConfigEnv, v, err)
+			why := "but " + pathErrText(err)
+			if target, ok := brokenLink(v); ok {
+				why = fmt.Sprintf("a symlink to %q, which %s", target, missingText(err))
+			}
+			return "", &causeError{msg: fmt.Sprintf("%s is %q, %s; %s", ConfigEnv, v, why, hint), err: err}
 		}
 		if fi.IsDir() {
-			return "", fmt.Errorf("%s=%s: is a directory, not a configuration file", ConfigEnv, v)
+			return "", fmt.Errorf("%s is %q, which is a directory; point it at the configuration file itself, such as %s",
+				ConfigEnv, v, filepath.Join(v, ConfigName))
 		}
 		return v, nil
 	}
@@ -44,8 +52,15 @@ func Discover(dir string, getenv func(string) string) (string, error) {
 	dirs := ancestors(abs)
 	for _, d := range dirs {
 		for _, name := range []string{ConfigName, HiddenConfigName} {
-			if p := filepath.Join(d, name); isFile(p) {
+			p := filepath.Join(d, name)
+			if isFile(p) {
 				return p, nil
+			}
+			// A broken symlink is a configuration gone missing: running
+			// without it would authenticate nothing, silently.
+			if target, ok := brokenLink(p); ok {
+				_, err := os.Stat(p)
+				return "", &causeError{msg: fmt.Sprintf("%s is a symlink to %q, which %s; fix the link or remove it", p, target, missingText(err)), err: err}
 			}
 		}
 	}
@@ -67,6 +82,39 @@ func Discover(dir string, getenv func(string) string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// brokenLink returns the target of p when p is a symlink that cannot be
+// followed.
+func brokenLink(p string) (string, bool) {
+	fi, err := os.Lstat(p)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return "", false
+	}
+	if _, err := os.Stat(p); err == nil {
+		return "", false
+	}
+	target, err := os.Readlink(p)
+	return target, err == nil
+}
+
+// missingText completes "a symlink to X, which ..." for the error of
+// following it.
+func missingText(err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return "does not exist"
+	}
+	return "cannot be read: " + pathErrText(err)
+}
+
+// pathErrText is err without the operation and path a *fs.PathError adds,
+// for messages that name the path themselves.
+func pathErrText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // ancestors returns dir and its parents up to the root.

@@ -10,42 +10,21 @@ import (
 const SessionDirEnv = "TFAUTH_SESSION_DIR"
 
 // Env returns terraform's environment: base (a "K=V" list such as
-// os.Environ()) with AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE,
-// AWS_PROFILE (the primary), AWS_SDK_LOAD_CONFIG=1, AWS_REGION and
-// AWS_DEFAULT_REGION (when the primary's region is known) and
-// TFAUTH_SESSION_DIR set, and every variable that would override the profile
+// os.Environ()) with the variables of EnvVars set (AWS_SHARED_CREDENTIALS_FILE,
+// AWS_CONFIG_FILE, AWS_PROFILE (the primary), AWS_SDK_LOAD_CONFIG=1,
+// AWS_REGION and AWS_DEFAULT_REGION (when the primary's region is known) and
+// TFAUTH_SESSION_DIR) and every variable that would override the profile
 // removed. Each key appears once; base's order is kept and the new
 // variables come last. Keys compare case-insensitively on Windows.
 func Env(base []string, f Files, r *Results, sessionDir string) []string {
-	set := [][2]string{
-		{"AWS_SHARED_CREDENTIALS_FILE", f.Credentials},
-		{"AWS_CONFIG_FILE", f.Config},
+	vars, removed := EnvVars(f, r, sessionDir)
+	set := make([][2]string, len(vars))
+	for i, v := range vars {
+		set[i] = [2]string{v.Key, v.Value}
 	}
-	if r != nil && r.Primary != "" {
-		set = append(set, [2]string{"AWS_PROFILE", r.Primary})
-	}
-	set = append(set, [2]string{"AWS_SDK_LOAD_CONFIG", "1"})
-	if r != nil {
-		if c := r.Profiles[r.Primary]; c != nil && c.Region != "" {
-			set = append(set, [2]string{"AWS_REGION", c.Region}, [2]string{"AWS_DEFAULT_REGION", c.Region})
-		}
-	}
-	set = append(set, [2]string{SessionDirEnv, sessionDir})
-
 	norm := func(k string) string { return k }
 	if runtime.GOOS == "windows" {
 		norm = strings.ToUpper
-	}
-	// Variables that beat AWS_PROFILE in the AWS SDKs or point them at other
-	// credentials. AWS_ACCESS_KEY and AWS_SECRET_KEY are the Go SDK's
-	// fallback names for the key pair. AWS_PROFILE goes even when there is
-	// no primary to set. A user's AWS_REGION stays when the primary's
-	// region is unknown.
-	removed := []string{
-		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
-		"AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-		"AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_DEFAULT_PROFILE",
-		"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE",
 	}
 	drop := make(map[string]bool, len(removed)+len(set))
 	for _, k := range removed {
@@ -85,4 +64,35 @@ func envKey(kv string) string {
 		return kv[:start+i]
 	}
 	return kv
+}
+
+// EnvVars returns the variables Env sets, in order, and the ones it removes
+// because they would beat the profiles or point elsewhere (AWS_PROFILE is in
+// both lists: removed even when there is no primary to set).
+func EnvVars(f Files, r *Results, sessionDir string) (set []EnvVar, removed []string) {
+	set = []EnvVar{
+		{"AWS_SHARED_CREDENTIALS_FILE", f.Credentials},
+		{"AWS_CONFIG_FILE", f.Config},
+	}
+	if r != nil && r.Primary != "" {
+		set = append(set, EnvVar{"AWS_PROFILE", r.Primary})
+	}
+	set = append(set, EnvVar{"AWS_SDK_LOAD_CONFIG", "1"})
+	if r != nil {
+		if c := r.Profiles[r.Primary]; c != nil && c.Region != "" {
+			set = append(set, EnvVar{"AWS_REGION", c.Region}, EnvVar{"AWS_DEFAULT_REGION", c.Region})
+		}
+	}
+	set = append(set, EnvVar{SessionDirEnv, sessionDir})
+	// Variables that beat AWS_PROFILE in the AWS SDKs or point them at other
+	// credentials. AWS_ACCESS_KEY and AWS_SECRET_KEY are the Go SDK's
+	// fallback names for the key pair. A user's AWS_REGION stays when the
+	// primary's region is unknown.
+	removed = []string{
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
+		"AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+		"AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_DEFAULT_PROFILE",
+		"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE",
+	}
+	return set, removed
 }

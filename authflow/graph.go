@@ -15,10 +15,6 @@ func Plan(cfg *Config, primary string) (*Graph, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("plan: no configuration")
 	}
-	if _, ok := cfg.Identities[primary]; !ok {
-		return nil, fmt.Errorf("plan: %w %q", ErrUnknownIdentity, primary)
-	}
-	g := &Graph{Primary: primary, Targets: []string{primary}, ByKey: map[string]*Step{}}
 	var required []string
 	for name, id := range cfg.Identities {
 		if id.Required && name != primary {
@@ -26,8 +22,35 @@ func Plan(cfg *Config, primary string) (*Graph, error) {
 		}
 	}
 	sort.Strings(required)
-	g.Targets = append(g.Targets, required...)
-	for _, name := range g.Targets {
+	return PlanTargets(cfg, append([]string{primary}, required...))
+}
+
+// PlanTargets builds the graph for exactly the identities of targets, in
+// that order, the first being the primary; a name given twice is planned
+// once. Plan is PlanTargets with the primary and the required identities;
+// `tfauth auth whoami` plans one identity, or every one.
+func PlanTargets(cfg *Config, targets []string) (*Graph, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("plan: no configuration")
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("plan: no identity to authenticate")
+	}
+	primary := targets[0]
+	if _, ok := cfg.Identities[primary]; !ok {
+		return nil, fmt.Errorf("plan: %w %q", ErrUnknownIdentity, primary)
+	}
+	g := &Graph{Primary: primary, ByKey: map[string]*Step{}}
+	seen := make(map[string]bool, len(targets))
+	for _, name := range targets {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if _, ok := cfg.Identities[name]; !ok {
+			return nil, fmt.Errorf("plan: %w %q", ErrUnknownIdentity, name)
+		}
+		g.Targets = append(g.Targets, name)
 		if _, err := g.add(cfg, name); err != nil {
 			return nil, fmt.Errorf("plan identity %q: %w", name, err)
 		}

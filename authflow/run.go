@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -53,6 +55,8 @@ type StepError struct {
 	// Via names the ancestor (provider or identity) whose step failed, when
 	// the failure happened before Identity's own step; empty otherwise.
 	Via string
+	// viaProvider reports that Via is a provider, not an identity.
+	viaProvider bool
 	// Caller describes the calling principal of the failed step, when known:
 	// an assumed-role ARN or an OIDC subject.
 	Caller string
@@ -63,17 +67,34 @@ type StepError struct {
 	audience, issuer string
 }
 
-// Error says what failed, why, and what to check.
+// Error says what failed, why, and what to check, on one line:
+//
+//	identity "prod": assume role ARN with web identity: AccessDenied: ...; hint: ...
+//	identity "prod": its chain failed at provider "gh": ...
+//
+// The failing step (a provider, or a role ARN) is always named.
 func (e *StepError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "identity %q: ", e.Identity)
 	if e.Via != "" {
-		fmt.Fprintf(&b, "ancestor %q failed: ", e.Via)
+		what := "identity"
+		if e.viaProvider {
+			what = "provider"
+		}
+		fmt.Fprintf(&b, "its chain failed at %s %q: ", what, e.Via)
 	}
+	msg := ""
 	if e.Err != nil {
-		b.WriteString(e.Err.Error())
-	} else {
+		msg = e.Err.Error()
+	}
+	switch {
+	case msg == "":
 		fmt.Fprintf(&b, "%s failed", e.Step)
+	case e.Step != "" && e.Step != e.Via && e.Step != e.Identity && !strings.Contains(msg, e.Step):
+		// Name the role the failing step assumes when the cause does not.
+		fmt.Fprintf(&b, "assume role %s: %s", e.Step, msg)
+	default:
+		b.WriteString(msg)
 	}
 	if h := e.Hint(); h != "" {
 		b.WriteString("; hint: ")
@@ -135,9 +156,21 @@ func (e *StepError) endpointOrDefault() string {
 // isNetworkError reports whether err is a transport failure rather than a
 // reply from the server.
 func isNetworkError(err error) bool {
-	var send *smithyhttp.RequestSendError
-	var netErr net.Error
-	return errors.As(err, &send) || errors.As(err, &netErr)
+	var (
+		send   *smithyhttp.RequestSendError
+		urlErr *url.Error
+		netErr net.Error
+	)
+	if errors.As(err, &send) || errors.As(err, &urlErr) {
+		return true
+	}
+	// A bare syscall.Errno is a net.Error too: without this check a missing
+	// token file (ENOENT) would read as a network failure.
+	if errors.As(err, &netErr) {
+		_, errno := netErr.(syscall.Errno)
+		return !errno
+	}
+	return false
 }
 
 // errorCode returns the AWS error code of err, or "".
@@ -305,6 +338,7 @@ func collect(g *Graph, outs map[*Step]*outcome) (*Results, error) {
 			}
 			if f.step != s {
 				serr.Via = f.step.Name()
+				serr.viaProvider = f.step.Provider != nil
 			}
 		case out.creds == nil:
 			serr = &StepError{Identity: name, Step: name, Err: errors.New("step produced no credentials")}

@@ -342,7 +342,7 @@ func TestRunAncestorFailureNamed(t *testing.T) {
 	if !errors.As(err, &se) || se.Via != "hub" || se.Step != hubARN || se.Code != "AccessDenied" {
 		t.Fatalf("Run error = %#v; want the ancestor hub named", err)
 	}
-	if !strings.Contains(err.Error(), `identity "s1": ancestor "hub" failed: assume role `+hubARN+` with web identity: AccessDenied`) {
+	if !strings.Contains(err.Error(), `identity "s1": its chain failed at identity "hub": assume role `+hubARN+` with web identity: AccessDenied`) {
 		t.Errorf("error %q does not say which ancestor failed", err)
 	}
 	if calls(e)["AssumeRole"] != 0 {

@@ -39,13 +39,16 @@ func Select(cfg *Config, override string) (string, error) {
 		}
 		hint := ""
 		if s := nearest(override, names); s != "" {
-			hint = fmt.Sprintf("; did you mean %q?", s)
+			hint = fmt.Sprintf(" (did you mean %q?)", s)
 			if strings.EqualFold(s, override) {
-				hint += " (identity names are case-sensitive)"
+				hint = fmt.Sprintf(" (did you mean %q? identity names are case-sensitive)", s)
 			}
 		}
-		return "", fmt.Errorf("%w %q in %s%s; configured identities: %s",
-			ErrUnknownIdentity, override, cfg.File, hint, strings.Join(names, ", "))
+		known := "no identities"
+		if len(names) > 0 {
+			known = strings.Join(names, ", ")
+		}
+		return "", fmt.Errorf("%w %q: %s defines %s%s", ErrUnknownIdentity, override, cfg.File, known, hint)
 	}
 	var defaults []string
 	for _, name := range names {

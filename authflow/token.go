@@ -17,7 +17,7 @@ const maxTokenSize = 1 << 20
 // the environment variable the provider names.
 func envToken(p *Provider, getenv func(string) string) (Secret, error) {
 	if p.TokenEnv == "" {
-		return Secret{}, errors.New("env-token provider names no environment variable (spec.token_env)")
+		return Secret{}, errors.New("the tfauth/env-token provider names no environment variable; set its spec.env")
 	}
 	tok := strings.TrimSpace(getenv(p.TokenEnv))
 	if tok == "" {
@@ -38,7 +38,7 @@ func fileToken(p *Provider, getenv func(string) string) (Secret, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return Secret{}, fmt.Errorf("read token file: %w", err)
+		return Secret{}, fmt.Errorf("read the web identity token: %w; check the provider's spec.file (default: $AWS_WEB_IDENTITY_TOKEN_FILE)", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxTokenSize+1))

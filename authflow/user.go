@@ -49,7 +49,7 @@ func userFromEnv(id *Identity, getenv func(string) string) (*Credentials, error)
 	sk := firstNonEmpty(getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SECRET_KEY"))
 	if ak == "" || sk == "" {
 		return nil, errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set; " +
-			"export them or set the identity's profile")
+			"export them, or name a profile of your own shared files in the identity's spec.profile")
 	}
 	return &Credentials{
 		AccessKeyID:     NewSecret(ak),

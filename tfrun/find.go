@@ -131,7 +131,11 @@ func notFoundError(name string, searched []string, cands []Candidate) error {
 			skipped = append(skipped, fmt.Sprintf("%s (%s)", c.Path, c.Skipped))
 		}
 	}
-	msg := fmt.Sprintf("searched TFAUTH_TERRAFORM (unset) and %d PATH directories for %s", len(searched), name)
+	dirs := "directories"
+	if len(searched) == 1 {
+		dirs = "directory"
+	}
+	msg := fmt.Sprintf("searched TFAUTH_TERRAFORM (unset) and %d PATH %s for %s", len(searched), dirs, name)
 	if len(skipped) > 0 {
 		msg += "; skipped " + strings.Join(skipped, ", ")
 	}
@@ -150,8 +154,11 @@ func checkExplicit(p, source string, skip skipSet) (string, error) {
 	if skip.isSelf(fi) || skip.isShim(fi) {
 		return "", fmt.Errorf("%w: %s is %q, which is tfauth itself, not terraform; point it at the real terraform binary", ErrNotFound, source, p)
 	}
-	if fi.IsDir() || !executable(fi) {
-		return "", fmt.Errorf("%w: %s is %q, which is not an executable file; point it at the real terraform binary", ErrNotFound, source, p)
+	if fi.IsDir() {
+		return "", fmt.Errorf("%w: %s is %q, which is a directory; point it at the terraform binary inside it", ErrNotFound, source, p)
+	}
+	if !executable(fi) {
+		return "", fmt.Errorf("%w: %s is %q, which is not executable; point it at the real terraform binary, or chmod +x it", ErrNotFound, source, p)
 	}
 	return abs, nil
 }

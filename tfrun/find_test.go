@@ -69,11 +69,12 @@ func TestFind(t *testing.T) {
 				filepath.Join(root, "shim", "terraform") + " (this is tfauth itself), " +
 				filepath.Join(root, "hard", "terraform") + " (this is tfauth itself), " +
 				filepath.Join(root, "othershim", "terraform") + " (another tfauth shim already passed in this hand-off); install terraform, or set TFAUTH_TERRAFORM to the real terraform's path"},
-		{"empty PATH", FindOptions{PathList: path("empty")}, "", "no real terraform found: searched TFAUTH_TERRAFORM (unset) and 1 PATH directories"},
+		{"empty PATH", FindOptions{PathList: path("empty")}, "", "no real terraform found: searched TFAUTH_TERRAFORM (unset) and 1 PATH directory for terraform"},
 		{"explicit wins over PATH", FindOptions{PathList: path("othershim"), Explicit: realTF}, realTF, ""},
 		{"explicit pointing at self", FindOptions{Explicit: filepath.Join(shimDir, "terraform")}, "", "which is tfauth itself, not terraform"},
 		{"explicit missing", FindOptions{Explicit: filepath.Join(root, "nope")}, "", "no such file or directory; point it at the real terraform binary"},
-		{"explicit not executable", FindOptions{Explicit: noexec}, "", "not an executable file"},
+		{"explicit not executable", FindOptions{Explicit: noexec}, "", "which is not executable"},
+		{"explicit directory", FindOptions{Explicit: emptyDir}, "", "which is a directory"},
 		{"config path", FindOptions{PathList: path("othershim"), ConfigPath: realTF, ConfigSource: "tfauth.yaml:2"}, realTF, ""},
 		{"config path names the source", FindOptions{ConfigPath: self, ConfigSource: "tfauth.yaml:2"}, "", "terraform.path in tfauth.yaml:2 is"},
 	}

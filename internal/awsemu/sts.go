@@ -218,7 +218,9 @@ func (e *Emulator) assumeRoleWithWebIdentity(form url.Values) (any, *stsError) {
 	}
 	sub, _ := claims.GetSubject()
 	if !subjectTrusted(role.TrustOIDCSubjects, sub) {
-		return nil, &stsError{http.StatusBadRequest, "InvalidIdentityToken", "Token subject is not trusted by the role"}
+		// Real STS: the token is valid, the trust policy's sub condition
+		// does not match.
+		return nil, &stsError{http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"}
 	}
 	d, serr := sessionDuration(form, role)
 	if serr != nil {

@@ -281,7 +281,7 @@ func TestWebIdentityTokenChecks(t *testing.T) {
 		{"bad signature", hubRole, badSig, "InvalidIdentityToken"},
 		{"other issuer", hubRole, foreign, "InvalidIdentityToken"},
 		{"wrong audience", hubRole, wrongAud, "InvalidIdentityToken"},
-		{"wrong subject", hubRole, wrongSub, "InvalidIdentityToken"},
+		{"wrong subject", hubRole, wrongSub, "AccessDenied"},
 		{"garbage", hubRole, "not.a.jwt", "InvalidIdentityToken"},
 		{"role does not trust web identity", spokeRole, good, "AccessDenied"},
 		{"custom audience and subject", oidcOnly, customAud, ""},
