@@ -29,7 +29,8 @@ func (a *app) identityOverride(inv Invocation) (value, source string) {
 	return "", ""
 }
 
-// authenticate runs the whole pipeline for one terraform run and returns
+// authenticate runs the pipeline for one terraform run (or `tfauth auth
+// exec`), writes the profiles into a fresh session directory and returns
 // terraform's environment and the private directory to remove afterwards.
 // With nothing to do it returns the environment unchanged.
 func (a *app) authenticate(cfg *authflow.Config, inv Invocation) ([]string, *tfrun.Cleanup, error) {
@@ -40,7 +41,7 @@ func (a *app) authenticate(cfg *authflow.Config, inv Invocation) ([]string, *tfr
 	}
 	if cfg == nil {
 		if inv.IdentitySet {
-			return nil, nil, fmt.Errorf("--identity %s was given, but no tfauth configuration was found: create tfauth.yaml (or set TFAUTH_CONFIG), or drop the flag", inv.Identity)
+			return nil, nil, fmt.Errorf("--identity %q needs a configuration, but none was found: no TFAUTH_CONFIG, and no tfauth.yaml, .tfauth.yaml or atmos.yaml with auth: in the working directory or above; create a tfauth.yaml (`tfauth doctor` shows the search), or drop --identity", inv.Identity)
 		}
 		return a.p.Env, nil, nil
 	}
@@ -55,22 +56,67 @@ func (a *app) authenticate(cfg *authflow.Config, inv Invocation) ([]string, *tfr
 			return a.p.Env, nil, nil
 		}
 	}
+	ctx, stop := signalContext()
+	defer stop()
+	res, err := a.pipeline(ctx, cfg, inv, scopeRun, func(id string, err error) {
+		a.log.Warn(fmt.Sprintf("%v; the run goes on without profile %q", err, id))
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	sd, err := authflow.NewSessionDir(runtimeBase(a.getenv))
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := authflow.WriteProfiles(sd.Path, res, cfg.Options.UserProfiles, a.getenv)
+	if err != nil {
+		_ = sd.Remove()
+		return nil, nil, err
+	}
+	return authflow.Env(a.p.Env, files, res, sd.Path), &tfrun.Cleanup{Dir: sd.Path, Lock: sd.Lock}, nil
+}
+
+// scope says which identities a pipeline authenticates.
+type scope int
+
+const (
+	// scopeRun is a terraform run's: the primary and every required identity.
+	scopeRun scope = iota
+	// scopeOne is the primary alone.
+	scopeOne
+	// scopeAll is every configured identity, the primary first.
+	scopeAll
+)
+
+// pipeline is tfauth's authentication, shared by the shim and the auth
+// commands: select the primary identity (--identity, TFAUTH_IDENTITY,
+// ATMOS_IDENTITY, else the default), plan the identities of sc, sweep stale
+// session directories, run the graph, and hand each failed secondary
+// identity to warn (nil says nothing). When the primary failed it returns
+// its *authflow.StepError together with the results of the others.
+func (a *app) pipeline(ctx context.Context, cfg *authflow.Config, inv Invocation, sc scope, warn func(id string, err error)) (*authflow.Results, error) {
+	override, source := a.identityOverride(inv)
 	primary, err := authflow.Select(cfg, override)
 	if err != nil {
 		if source != "" {
-			return nil, nil, fmt.Errorf("%s: %w", source, err)
+			return nil, fmt.Errorf("%s: %w", source, err)
 		}
-		return nil, nil, err
+		return nil, err
 	}
-	g, err := authflow.Plan(cfg, primary)
+	var g *authflow.Graph
+	switch sc {
+	case scopeOne:
+		g, err = authflow.PlanTargets(cfg, []string{primary})
+	case scopeAll:
+		g, err = authflow.PlanTargets(cfg, allIdentities(cfg, primary))
+	default:
+		g, err = authflow.Plan(cfg, primary)
+	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 
-	ctx, stop := signalContext()
-	defer stop()
-	base := runtimeBase(a.getenv)
-	if err := authflow.Sweep(base); err != nil {
+	if err := authflow.Sweep(runtimeBase(a.getenv)); err != nil {
 		a.log.Debug("sweeping stale credential directories", "error", err)
 	}
 	start := time.Now()
@@ -81,32 +127,42 @@ func (a *app) authenticate(cfg *authflow.Config, inv Invocation) ([]string, *tfr
 		Logger:      a.log,
 	})
 	if serr := signalErr(ctx); serr != nil {
-		return nil, nil, serr
+		return nil, serr
 	}
 	if err != nil {
-		return nil, nil, err
+		return res, err
 	}
-	failed := make([]string, 0, len(res.Failures))
-	for id := range res.Failures {
-		failed = append(failed, id)
-	}
-	sort.Strings(failed)
-	for _, id := range failed {
-		a.log.Warn(fmt.Sprintf("%v; the run goes on without profile %q", res.Failures[id], id))
-	}
-
-	sd, err := authflow.NewSessionDir(base)
-	if err != nil {
-		return nil, nil, err
-	}
-	files, err := authflow.WriteProfiles(sd.Path, res, cfg.Options.UserProfiles, a.getenv)
-	if err != nil {
-		_ = sd.Remove()
-		return nil, nil, err
+	if warn != nil {
+		failed := make([]string, 0, len(res.Failures))
+		for id := range res.Failures {
+			failed = append(failed, id)
+		}
+		sort.Strings(failed)
+		for _, id := range failed {
+			warn(id, res.Failures[id])
+		}
 	}
 	a.log.Info(fmt.Sprintf("authenticated %s in %s", strings.Join(res.Order, ", "), time.Since(start).Round(time.Millisecond)),
 		"primary", res.Primary, "config", cfg.File)
-	return authflow.Env(a.p.Env, files, res, sd.Path), &tfrun.Cleanup{Dir: sd.Path, Lock: sd.Lock}, nil
+	return res, nil
+}
+
+// allIdentities lists every identity of cfg: primary, then the required
+// ones, then the others, each group sorted by name.
+func allIdentities(cfg *authflow.Config, primary string) []string {
+	var required, others []string
+	for name, id := range cfg.Identities {
+		switch {
+		case name == primary:
+		case id.Required:
+			required = append(required, name)
+		default:
+			others = append(others, name)
+		}
+	}
+	sort.Strings(required)
+	sort.Strings(others)
+	return append(append([]string{primary}, required...), others...)
 }
 
 // runtimeBase is where private credential directories go: $XDG_RUNTIME_DIR
@@ -127,7 +183,21 @@ func runtimeBase(getenv func(string) string) string {
 type signalError struct{ sig syscall.Signal }
 
 func (e signalError) Error() string {
-	return fmt.Sprintf("interrupted by %v before terraform started", e.sig)
+	return fmt.Sprintf("authentication interrupted by %s; terraform was not started", signalName(e.sig))
+}
+
+// signalName is the conventional name of sig ("SIGINT"), which says more
+// than its description ("interrupt").
+func signalName(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return fmt.Sprintf("signal %d", int(sig))
 }
 
 type sigCtxKey struct{}

@@ -18,9 +18,22 @@ runs the real terraform. Installed as "terraform" on PATH it does this for
 every terraform command; as "tfauth" it offers these commands:
 
   tfauth run [--identity NAME] [--] ARGS...   run terraform ARGS through tfauth
+  tfauth auth list [-o text|json]              the providers and identities, as a tree
+  tfauth auth validate                         check the configuration
+  tfauth auth whoami [--identity NAME | --all] [-o text|json]
+                                               authenticate; show account, ARN, region, expiry
+  tfauth auth env [--identity NAME] [--format bash|dotenv|json|github]
+                                               authenticate; print terraform's environment
+  tfauth auth exec [--identity NAME] -- CMD ARGS...
+                                               run any command with the profiles
+  tfauth auth logout                           remove the profiles auth env left behind
+  tfauth shim install [--dir DIR] [--force]    install tfauth as terraform (default ~/.local/bin)
   tfauth doctor                                show what tfauth finds and would do
   tfauth version                               print tfauth's version
   tfauth help                                  show this help
+
+Every command takes -help. --config FILE, before the command (or after an
+auth command), names the configuration file.
 
 Environment: TFAUTH_CONFIG (configuration file), TFAUTH_IDENTITY (primary
 identity), TFAUTH_TERRAFORM (the real terraform), TFAUTH_LOG (info, debug).
@@ -28,6 +41,10 @@ identity), TFAUTH_TERRAFORM (the real terraform), TFAUTH_LOG (info, debug).
 
 // cli runs tfauth's own command line.
 func (a *app) cli(args []string) (int, error) {
+	args, done, err := a.configFlags("tfauth", "tfauth [--config FILE] COMMAND ...", args)
+	if done {
+		return exitFor(err), err
+	}
 	if len(args) == 0 {
 		fmt.Fprint(a.p.Stdout, usage)
 		return 0, nil
@@ -41,23 +58,52 @@ func (a *app) cli(args []string) (int, error) {
 		return 0, nil
 	case "run":
 		return a.cmdRun(args[1:])
+	case "auth":
+		return a.cmdAuth(args[1:])
+	case "shim":
+		return a.cmdShim(args[1:])
 	case "doctor":
 		return a.cmdDoctor(args[1:])
 	case tfrun.CleanerCommand:
 		return tfrun.RunCleaner(args[1:]), nil
 	}
-	return 1, usageError{fmt.Sprintf("unknown command %q; run `tfauth help` for the list", args[0])}
+	return 1, usageError{unknownCommand(args[0])}
+}
+
+// unknownCommand says why arg is not a tfauth command and what to run.
+func unknownCommand(arg string) string {
+	switch {
+	case arg == "--identity" || strings.HasPrefix(arg, "--identity="):
+		return "--identity goes after the command: tfauth run --identity NAME -- ARGS..., or terraform ARGS... --identity NAME"
+	case strings.HasPrefix(arg, "-"):
+		return fmt.Sprintf("unknown option %q; run `tfauth help` for the commands", arg)
+	case terraformCommand(arg):
+		return fmt.Sprintf("%q is a terraform command, not a tfauth one: run terraform %s (through the shim), or tfauth run %s", arg, arg, arg)
+	}
+	return fmt.Sprintf("unknown command %q; run `tfauth help` for the list", arg)
+}
+
+// terraformCommand reports whether s is one of terraform's subcommands.
+func terraformCommand(s string) bool {
+	switch s {
+	case "init", "validate", "plan", "apply", "destroy", "console", "fmt", "force-unlock", "get", "graph",
+		"import", "login", "logout", "metadata", "output", "providers", "refresh", "show", "state", "taint",
+		"test", "untaint", "workspace":
+		return true
+	}
+	return false
 }
 
 // newFlagSet returns a flag set that reports errors as values, not output.
 func (a *app) newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// The flag package calls Usage on every parse error, not only for
+	// -help; with output discarded that prints nothing, and parseFlags
+	// prints the usage for -help alone, so a mistake never writes to stdout.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(a.p.Stdout, "usage: %s\n", synopsis)
-		fs.SetOutput(a.p.Stdout)
+		fmt.Fprintf(fs.Output(), "usage: %s\n", synopsis)
 		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
 	}
 	return fs
 }
@@ -67,18 +113,40 @@ func (a *app) newFlagSet(name, synopsis string) *flag.FlagSet {
 func (a *app) parseFlags(fs *flag.FlagSet, args []string) (done bool, err error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(a.p.Stdout)
 			fs.Usage()
+			fs.SetOutput(io.Discard)
 			return true, nil
 		}
-		return true, usageError{fmt.Sprintf("tfauth %s: %v; run `tfauth %s -help`", fs.Name(), err, fs.Name())}
+		return true, usageError{fmt.Sprintf("%s: %s; run `tfauth %s -help`", fs.Name(), flagProblem(err), fs.Name())}
 	}
 	return false, nil
+}
+
+// flagProblem rewords the flag package's errors in tfauth's terms: options
+// are written --name, as in the usage texts.
+func flagProblem(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Sprintf("unknown option --%s", strings.TrimPrefix(name, "-"))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return fmt.Sprintf("option --%s needs a value", strings.TrimPrefix(name, "-"))
+	}
+	return strings.Replace(msg, " for flag -", " for option --", 1)
 }
 
 func (a *app) cmdRun(args []string) (int, error) {
 	fs := a.newFlagSet("run", "tfauth run [--identity NAME] [--] TERRAFORM-ARGS...")
 	identity := fs.String("identity", "", "primary identity for this run (false turns authentication off)")
 	if done, err := a.parseFlags(fs, args); done {
+		if ue, ok := err.(usageError); ok && strings.Contains(ue.msg, "unknown option") {
+			// tfauth run stops at the first argument that is not its own
+			// option; terraform's options before that must follow --.
+			ue.msg = strings.Replace(ue.msg, "; run `tfauth run -help`",
+				"; put terraform's arguments after --, as in tfauth run --identity NAME -- -chdir=DIR plan", 1)
+			err = ue
+		}
 		return exitFor(err), err
 	}
 	if isSet(fs, "identity") && *identity == "" {
@@ -91,6 +159,9 @@ func (a *app) cmdDoctor(args []string) (int, error) {
 	fs := a.newFlagSet("doctor", "tfauth doctor")
 	if done, err := a.parseFlags(fs, args); done {
 		return exitFor(err), err
+	}
+	if fs.NArg() > 0 {
+		return 1, usageError{fmt.Sprintf("doctor takes no arguments (got %q); run `tfauth doctor`", fs.Arg(0))}
 	}
 	w := a.p.Stdout
 	self := selfPath()

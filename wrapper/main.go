@@ -36,6 +36,8 @@ type app struct {
 	env    map[string]string
 	log    *slog.Logger
 	github bool
+	// configFile is the --config of tfauth's command line, or "".
+	configFile string
 }
 
 func (a *app) getenv(k string) string { return a.env[k] }
@@ -70,10 +72,14 @@ func Main(p Process) int {
 	return code
 }
 
-// printError prints err once, as one "tfauth: error: ..." block on stderr.
+// printError prints err once, as one "tfauth: error: ..." block on stderr
+// ("tfauth: ..." for a usage mistake or an interrupt).
 func (a *app) printError(err error) {
 	var ue usageError
-	if errors.As(err, &ue) {
+	var se signalError
+	if errors.As(err, &ue) || errors.As(err, &se) {
+		// A command-line mistake, or the user's own interrupt: not errors
+		// of tfauth's, so without the "error:" decoration.
 		fmt.Fprintf(a.p.Stderr, "tfauth: %v\n", err)
 		return
 	}

@@ -23,7 +23,7 @@ func (a *app) shim(name string, args []string, flagIdentity string) (int, error)
 	}
 	chain := tfrun.ReadChain(a.getenv)
 	if chain.Depth >= tfrun.MaxDepth {
-		return 1, fmt.Errorf("%d nested tfauth invocations: a loop of terraform shims? check that TFAUTH_TERRAFORM or terraform.path names the real terraform (`tfauth doctor` shows the search)", chain.Depth)
+		return 1, nestingError(chain.Depth)
 	}
 	self := selfPath()
 	env := a.p.Env
@@ -82,9 +82,25 @@ func (a *app) shim(name string, args []string, flagIdentity string) (int, error)
 	})
 }
 
+// nestingError stops a runaway chain of tfauth invocations.
+func nestingError(depth int) error {
+	return fmt.Errorf("%d nested tfauth invocations (TFAUTH_DEPTH; the limit is %d): a loop of terraform shims? check that TFAUTH_TERRAFORM or terraform.path names the real terraform (`tfauth doctor` shows the search)", depth, tfrun.MaxDepth)
+}
+
 // loadConfig finds and loads the configuration for the directory terraform
 // will run in; it returns nil when there is none.
+// A --config FILE given to tfauth's command line wins over the search.
 func (a *app) loadConfig(inv Invocation) (*authflow.Config, error) {
+	if a.configFile != "" {
+		fi, err := os.Stat(a.configFile)
+		if err != nil {
+			return nil, fmt.Errorf("--config %s: %w", a.configFile, err)
+		}
+		if fi.IsDir() {
+			return nil, fmt.Errorf("--config %s: is a directory, not a configuration file", a.configFile)
+		}
+		return authflow.Load(a.configFile)
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("find the working directory: %w", err)
