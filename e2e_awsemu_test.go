@@ -36,10 +36,12 @@ func emulator(ts *testscript.TestScript) *awsemu.Emulator {
 //	awsemu latency DURATION add latency to every STS and OIDC request
 //	awsemu s3log            print the S3 requests: METHOD BUCKET/KEY OPERATION PRINCIPAL
 //	awsemu calls            print the STS calls: ACTION ROLE CALLER ERROR
+//	awsemu mint-token VAR [AUD [SUB]]  put a token minted by the issuer (audience AUD, default
+//	                        sts.amazonaws.com; subject SUB, default the configured one) into $VAR
 //	awsemu nosecrets        fail if an issued secret appears in the last stdout/stderr or any file under $WORK
 func cmdAWSEmu(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: awsemu start|deny|latency|s3log|calls|nosecrets ...")
+		ts.Fatalf("usage: awsemu start|deny|latency|s3log|calls|mint-token|nosecrets ...")
 	}
 	switch args[0] {
 	case "start":
@@ -69,6 +71,20 @@ func cmdAWSEmu(ts *testscript.TestScript, neg bool, args []string) {
 		for _, c := range emulator(ts).Calls() {
 			fmt.Fprintf(ts.Stdout(), "%s %s %s %s\n", c.Action, orDash(c.RoleARN), orDash(c.CallerARN), orDash(c.ErrorCode))
 		}
+	case "mint-token":
+		if len(args) < 2 || len(args) > 4 {
+			ts.Fatalf("usage: awsemu mint-token VAR [AUD [SUB]]")
+		}
+		aud, sub := awsemu.DefaultOIDCAudience, ""
+		if len(args) > 2 {
+			aud = args[2]
+		}
+		if len(args) > 3 {
+			sub = args[3]
+		}
+		tok, err := emulator(ts).MintToken(aud, sub)
+		ts.Check(err)
+		ts.Setenv(args[1], tok)
 	case "nosecrets":
 		noSecrets(ts, emulator(ts).Secrets())
 	default:
