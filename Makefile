@@ -40,6 +40,7 @@ test: terraform vet build
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./authflow/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseArgs$$' -fuzztime 20s ./wrapper/
+	$(GO) test -run '^$$' -fuzz '^FuzzMain$$' -fuzztime 10s ./wrapper/
 
 demo: terraform build
 	./examples/hub-spoke/demo.sh

@@ -537,7 +537,12 @@ func (p *parser) terraform(n *yaml.Node, cfg *Config) {
 				p.add(kv.val, "give the path to the real terraform binary, or remove the key to search PATH", "terraform: path is empty")
 				continue
 			}
-			if !filepath.IsAbs(v) && !strings.HasPrefix(v, "~") {
+			if rest, ok := strings.CutPrefix(v, "~/"); ok {
+				if home, err := os.UserHomeDir(); err == nil {
+					v = filepath.Join(home, rest)
+				}
+			}
+			if !filepath.IsAbs(v) {
 				v = filepath.Join(filepath.Dir(p.file), v)
 			}
 			cfg.Terraform = TerraformSettings{Path: v, Line: kv.key.Line}

@@ -3,6 +3,8 @@ package authflow
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -32,7 +34,7 @@ func Select(cfg *Config, override string) (string, error) {
 	if cfg == nil {
 		return "", fmt.Errorf("select identity: %w: no configuration", ErrNoPrimary)
 	}
-	names := sortedKeys(cfg.Identities)
+	names := slices.Sorted(maps.Keys(cfg.Identities))
 	if override != "" {
 		if _, ok := cfg.Identities[override]; ok {
 			return override, nil

@@ -2,7 +2,9 @@ package authflow
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -95,15 +97,6 @@ func short(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // line returns the recorded line of an identity's field, or its own line.
 func (p *parser) line(id *Identity, field string) int {
 	if l, ok := p.lines[id.Name+"\x00"+field]; ok {
@@ -115,7 +108,7 @@ func (p *parser) line(id *Identity, field string) int {
 // crossCheck validates what spans entries: references, cycles, defaults,
 // and the limits that depend on how an identity's chain starts.
 func (p *parser) crossCheck(cfg *Config) {
-	names := sortedKeys(cfg.Identities)
+	names := slices.Sorted(maps.Keys(cfg.Identities))
 	var defaults []*Identity
 	for _, name := range names {
 		id := cfg.Identities[name]
@@ -155,7 +148,7 @@ func (p *parser) crossCheck(cfg *Config) {
 
 // refHint suggests a fix for a via reference to an undefined name.
 func refHint[A, B any](what, v string, same map[string]A, other map[string]B, otherWhat string) string {
-	if s := nearest(v, sortedKeys(same)); s != "" {
+	if s := nearest(v, slices.Sorted(maps.Keys(same))); s != "" {
 		return fmt.Sprintf("did you mean %q?", s)
 	}
 	if _, ok := other[v]; ok {
@@ -164,7 +157,7 @@ func refHint[A, B any](what, v string, same map[string]A, other map[string]B, ot
 	if len(same) == 0 {
 		return fmt.Sprintf("define it under auth.%s", plural(what))
 	}
-	return fmt.Sprintf("define it under auth.%s, or use one of: %s", plural(what), strings.Join(sortedKeys(same), ", "))
+	return fmt.Sprintf("define it under auth.%s, or use one of: %s", plural(what), strings.Join(slices.Sorted(maps.Keys(same)), ", "))
 }
 
 func article(s string) string {

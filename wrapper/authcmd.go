@@ -681,10 +681,15 @@ func (a *app) cmdAuthEnv(args []string) (int, error) {
 		return 1, err
 	}
 	set, removed := authflow.EnvVars(files, res, dir)
-	vars := make([]envVar, len(set))
+	vars := make([]envVar, 0, len(set))
 	setKeys := map[string]bool{}
-	for i, v := range set {
-		vars[i] = envVar{Key: v.Key, Value: v.Value, Secret: secretKey(v.Key)}
+	for _, v := range set {
+		if v.Key == authflow.SessionDirEnv {
+			// Not exported: a terraform run in that shell would reuse these
+			// profiles, which are never refreshed, instead of logging in.
+			continue
+		}
+		vars = append(vars, envVar{Key: v.Key, Value: v.Value, Secret: secretKey(v.Key)})
 		setKeys[v.Key] = true
 	}
 	var unset []string
@@ -823,7 +828,7 @@ func (a *app) cmdAuthLogout(args []string) (int, error) {
 		}
 		for _, d := range kept {
 			fmt.Fprintf(&b, "removed %s (profiles left by `tfauth auth env`)\n", d)
-			if d == a.getenv(authflow.SessionDirEnv) {
+			if f := a.getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" && filepath.Dir(f) == d {
 				removedEnvDir = true
 			}
 		}
@@ -840,7 +845,7 @@ func (a *app) cmdAuthLogout(args []string) (int, error) {
 	}
 	_, _ = io.WriteString(a.p.Stdout, b.String())
 	if removedEnvDir {
-		fmt.Fprintf(a.p.Stderr, "tfauth: this shell still points at the removed profiles: unset AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE %s\n", authflow.SessionDirEnv)
+		fmt.Fprintln(a.p.Stderr, "tfauth: this shell still points at the removed profiles: unset AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return 1, err

@@ -303,7 +303,7 @@ func TestAuthLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	code := Main(Process{Args: []string{"tfauth", "auth", "logout"}, Env: []string{"TMPDIR=" + tmp, "TFAUTH_SESSION_DIR=" + kept},
+	code := Main(Process{Args: []string{"tfauth", "auth", "logout"}, Env: []string{"TMPDIR=" + tmp, "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(kept, "credentials")},
 		Stdout: &out, Stderr: &errOut})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())

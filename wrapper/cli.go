@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -178,19 +177,7 @@ func (a *app) cmdDoctor(args []string) (int, error) {
 		describeConfig(w, cfg)
 	}
 
-	opts := tfrun.FindOptions{
-		Name:     "terraform",
-		Explicit: a.getenv("TFAUTH_TERRAFORM"),
-		PathList: a.getenv("PATH"),
-		Self:     self,
-	}
-	if cfg != nil && cfg.Terraform.Path != "" {
-		opts.ConfigPath = cfg.Terraform.Path
-		if !filepath.IsAbs(opts.ConfigPath) {
-			opts.ConfigPath = filepath.Join(filepath.Dir(cfg.File), opts.ConfigPath)
-		}
-		opts.ConfigSource = fmt.Sprintf("%s:%d", cfg.File, cfg.Terraform.Line)
-	}
+	opts := a.findOptions("terraform", cfg, self, nil)
 	fmt.Fprintln(w, "PATH, as the shim sees it:")
 	cands := tfrun.Candidates(opts)
 	if len(cands) == 0 {

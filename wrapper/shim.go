@@ -51,21 +51,7 @@ func (a *app) shim(name string, args []string, flagIdentity string) (int, error)
 		}
 	}
 
-	findOpts := tfrun.FindOptions{
-		Name:     name,
-		Explicit: a.getenv("TFAUTH_TERRAFORM"),
-		PathList: a.getenv("PATH"),
-		Self:     self,
-		Skip:     chain.Skip,
-	}
-	if cfg != nil && cfg.Terraform.Path != "" {
-		findOpts.ConfigPath = cfg.Terraform.Path
-		if !filepath.IsAbs(findOpts.ConfigPath) {
-			findOpts.ConfigPath = filepath.Join(filepath.Dir(cfg.File), findOpts.ConfigPath)
-		}
-		findOpts.ConfigSource = fmt.Sprintf("%s:%d", cfg.File, cfg.Terraform.Line)
-	}
-	tfPath, err := tfrun.Find(findOpts)
+	tfPath, err := tfrun.Find(a.findOptions(name, cfg, self, chain.Skip))
 	if err != nil {
 		if cleanup != nil {
 			_ = os.RemoveAll(cleanup.Dir)
@@ -117,4 +103,22 @@ func (a *app) loadConfig(inv Invocation) (*authflow.Config, error) {
 		return nil, err
 	}
 	return authflow.Load(path)
+}
+
+// findOptions says where the real terraform named name is looked for:
+// TFAUTH_TERRAFORM, then cfg's terraform.path (already absolute), then PATH,
+// never self or the shims in skip.
+func (a *app) findOptions(name string, cfg *authflow.Config, self string, skip []string) tfrun.FindOptions {
+	opts := tfrun.FindOptions{
+		Name:     name,
+		Explicit: a.getenv("TFAUTH_TERRAFORM"),
+		PathList: a.getenv("PATH"),
+		Self:     self,
+		Skip:     skip,
+	}
+	if cfg != nil && cfg.Terraform.Path != "" {
+		opts.ConfigPath = cfg.Terraform.Path
+		opts.ConfigSource = fmt.Sprintf("%s:%d", cfg.File, cfg.Terraform.Line)
+	}
+	return opts
 }
