@@ -21,5 +21,7 @@ func main() {
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
 		Version: version,
+
+		ReraiseSignals: true,
 	}))
 }

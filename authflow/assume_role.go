@@ -1,16 +1,18 @@
 package authflow
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,8 +30,28 @@ import (
 )
 
 // DefaultSTSRegion is the STS region used when neither the identity nor any
-// ancestor names one.
+// ancestor names one, for a role in the commercial partition (arn:aws:).
+// Roles of other partitions use that partition's; see PartitionSTSRegion.
 const DefaultSTSRegion = "us-east-1"
+
+// PartitionSTSRegion returns the STS region to call for a role (or
+// principal) ARN when none is configured: the first region of the ARN's
+// partition (us-gov-west-1 for arn:aws-us-gov:, cn-north-1 for arn:aws-cn:),
+// else DefaultSTSRegion.
+func PartitionSTSRegion(arn string) string {
+	partition, _, _ := strings.Cut(strings.TrimPrefix(arn, "arn:"), ":")
+	switch partition {
+	case "aws-us-gov":
+		return "us-gov-west-1"
+	case "aws-cn":
+		return "cn-north-1"
+	case "aws-iso":
+		return "us-iso-east-1"
+	case "aws-iso-b":
+		return "us-isob-east-1"
+	}
+	return DefaultSTSRegion
+}
 
 // Session-name rules of STS: [\w+=,.@-], 2 to 64 characters.
 const maxSessionName = 64
@@ -69,17 +91,19 @@ type stsFactory struct {
 	mode        aws.RetryMode
 	fips        aws.FIPSEndpointState
 	dualStack   aws.DualStackEndpointState
-	caBundle    string
 	settingsErr error
-	httpClient  *awshttp.BuildableClient
-	logger      logging.Logger
-	retryer     aws.Retryer
+	// httpClient builds the clients' HTTP client on first use, once: with
+	// AWS_CA_BUNDLE that means reading the system pool and parsing the
+	// bundle, which a run without STS steps never pays for.
+	httpClient func() (*awshttp.BuildableClient, error)
+	logger     logging.Logger
+	retryer    aws.Retryer
 }
 
 // newSTSFactory reads the SDK settings from getenv. An invalid setting is
 // reported by every STS step rather than ignored.
 func newSTSFactory(getenv func(string) string, log *slog.Logger, red *redactor) *stsFactory {
-	f := &stsFactory{httpClient: awshttp.NewBuildableClient()}
+	f := &stsFactory{}
 	var errs []error
 	if b, ok, err := envBool(getenv, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); err != nil {
 		errs = append(errs, err)
@@ -113,32 +137,40 @@ func newSTSFactory(getenv func(string) string, log *slog.Logger, red *redactor) 
 	} else if ok && b {
 		f.dualStack = aws.DualStackEndpointStateEnabled
 	}
-	if p := getenv("AWS_CA_BUNDLE"); p != "" {
-		pem, err := os.ReadFile(p)
-		pool, _ := x509.SystemCertPool()
-		if pool == nil {
-			pool = x509.NewCertPool()
-		}
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("AWS_CA_BUNDLE: %w", err))
-		case !pool.AppendCertsFromPEM(pem):
-			errs = append(errs, fmt.Errorf("AWS_CA_BUNDLE %s: no PEM certificates found", p))
-		default:
-			f.httpClient = f.httpClient.WithTransportOptions(func(t *http.Transport) {
-				if t.TLSClientConfig == nil {
-					t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-				}
-				t.TLSClientConfig.RootCAs = pool
-			})
-		}
-	}
+	caBundle := getenv("AWS_CA_BUNDLE")
+	f.httpClient = sync.OnceValues(func() (*awshttp.BuildableClient, error) { return newHTTPClient(caBundle) })
 	f.settingsErr = errors.Join(errs...)
 	f.logger = logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
 		log.Debug(red.text(fmt.Sprintf(format, v...)), "source", "aws-sdk", "class", string(c))
 	})
 	f.retryer = f.newRetryer()
 	return f
+}
+
+// newHTTPClient returns the SDK's HTTP client, trusting the certificates of
+// the PEM file caBundle besides the system's when caBundle is not "".
+func newHTTPClient(caBundle string) (*awshttp.BuildableClient, error) {
+	c := awshttp.NewBuildableClient()
+	if caBundle == "" {
+		return c, nil
+	}
+	pem, err := os.ReadFile(caBundle)
+	if err != nil {
+		return nil, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
+	}
+	pool, _ := x509.SystemCertPool()
+	if pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("AWS_CA_BUNDLE %s: no PEM certificates found", caBundle)
+	}
+	return c.WithTransportOptions(func(t *http.Transport) {
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		t.TLSClientConfig.RootCAs = pool
+	}), nil
 }
 
 // envBool parses an SDK boolean setting ("true"/"false", any case).
@@ -182,14 +214,15 @@ func (f *stsFactory) newRetryer() aws.Retryer {
 // client returns an STS client for region, signing with creds (nil for the
 // unsigned AssumeRoleWithWebIdentity).
 func (f *stsFactory) client(region string, creds aws.CredentialsProvider) (*sts.Client, error) {
-	if f.settingsErr != nil {
-		return nil, f.settingsErr
+	httpClient, err := f.httpClient()
+	if err := errors.Join(f.settingsErr, err); err != nil {
+		return nil, err
 	}
 	o := sts.Options{
 		Region:        region,
 		Credentials:   creds,
 		Retryer:       f.retryer,
-		HTTPClient:    f.httpClient,
+		HTTPClient:    httpClient,
 		Logger:        f.logger,
 		ClientLogMode: aws.LogRetries, // never LogRequest/LogResponse: bodies hold secrets
 	}
@@ -206,7 +239,16 @@ func (f *stsFactory) describeEndpoint(region string) string {
 	if f.endpoint != "" {
 		return f.endpoint
 	}
-	return "https://sts." + region + ".amazonaws.com"
+	suffix := "amazonaws.com"
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		suffix = "amazonaws.com.cn"
+	case strings.HasPrefix(region, "us-iso-"):
+		suffix = "c2s.ic.gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		suffix = "sc2s.sgov.gov"
+	}
+	return "https://sts." + region + "." + suffix
 }
 
 // assumeRole runs an aws/assume-role step: AssumeRoleWithWebIdentity when
@@ -229,8 +271,8 @@ func (r *runner) assumeRole(ctx context.Context, s *Step, parent *outcome, log *
 	if err != nil {
 		return nil, r.fail(s, "", "", err)
 	}
-	stsRegion := firstNonEmpty(p.Region, id.Region, parentRegion(parent), DefaultSTSRegion)
-	profileRegion := firstNonEmpty(p.Region, id.Region, parentRegion(parent))
+	profileRegion := cmp.Or(p.Region, id.Region, parentRegion(parent))
+	stsRegion := cmp.Or(profileRegion, PartitionSTSRegion(p.AssumeRole))
 	endpoint := r.sts.describeEndpoint(stsRegion)
 
 	if s.Parent.Provider != nil {
@@ -270,6 +312,7 @@ func (r *runner) assumeRole(ctx context.Context, s *Step, parent *outcome, log *
 	if caller == "" {
 		caller = fmt.Sprintf("the principal of identity %q", s.Parent.Name())
 	}
+	duration = chainedDuration(duration, pc, log)
 	client, err := r.sts.client(stsRegion, credentials.NewStaticCredentialsProvider(
 		pc.AccessKeyID.Reveal(), pc.SecretAccessKey.Reveal(), pc.SessionToken.Reveal()))
 	if err != nil {
@@ -286,12 +329,7 @@ func (r *runner) assumeRole(ctx context.Context, s *Step, parent *outcome, log *
 	if p.SourceIdentity != "" {
 		in.SourceIdentity = aws.String(p.SourceIdentity)
 	}
-	keys := make([]string, 0, len(p.Tags))
-	for k := range p.Tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(p.Tags)) {
 		in.Tags = append(in.Tags, ststypes.Tag{Key: aws.String(k), Value: aws.String(p.Tags[k])})
 	}
 	log.Debug("assume role", "role", p.AssumeRole, "caller", caller, "session", sessionName, "region", stsRegion, "endpoint", endpoint)
@@ -370,13 +408,20 @@ func durationSeconds(id *Identity) (*int32, error) {
 	return aws.Int32(int32(d / time.Second)), nil
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
+// chainedDuration caps a requested duration at one hour when the parent's
+// credentials are a session (they carry a session token): AWS refuses
+// longer sessions for roles assumed with role credentials. Validation
+// rejects such durations under an aws/assume-role parent; an aws/ambient or
+// aws/user parent may or may not be a session, which only the run knows,
+// so there the duration is lowered rather than failed.
+func chainedDuration(d *int32, parent *Credentials, log *slog.Logger) *int32 {
+	limit := int32(roleChainLimit / time.Second)
+	if d == nil || *d <= limit || parent.SessionToken.Empty() {
+		return d
 	}
-	return ""
+	log.Debug("lowering the session duration to 1h: the parent credentials are a session, and AWS caps role chaining at one hour",
+		"requested", time.Duration(*d)*time.Second)
+	return aws.Int32(limit)
 }
 
 // stsError rewrites an SDK error in a few words, "op: Code: message

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -537,15 +538,7 @@ func (p *parser) terraform(n *yaml.Node, cfg *Config) {
 				p.add(kv.val, "give the path to the real terraform binary, or remove the key to search PATH", "terraform: path is empty")
 				continue
 			}
-			if rest, ok := strings.CutPrefix(v, "~/"); ok {
-				if home, err := os.UserHomeDir(); err == nil {
-					v = filepath.Join(home, rest)
-				}
-			}
-			if !filepath.IsAbs(v) {
-				v = filepath.Join(filepath.Dir(p.file), v)
-			}
-			cfg.Terraform = TerraformSettings{Path: v, Line: kv.key.Line}
+			cfg.Terraform = TerraformSettings{Path: resolveTerraformPath(p.file, v), Line: kv.key.Line}
 		default:
 			p.unknownKey(kv.key, "", "terraform", []string{"path"})
 		}
@@ -627,19 +620,10 @@ func (p *parser) auth(key, n *yaml.Node, cfg *Config) {
 func (p *parser) ignored(n *yaml.Node, ctx string, known []string) {
 	kvs, _ := p.mapping(n, ctx, "value")
 	for _, kv := range kvs {
-		if !contains(known, kv.key.Value) {
+		if !slices.Contains(known, kv.key.Value) {
 			p.unknownKey(kv.key, "", ctx, known)
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 var providerKeys = []string{
@@ -705,7 +689,7 @@ func (p *parser) provider(key, n *yaml.Node, cfg *Config) {
 	if spec != nil {
 		kvs, _ := p.mapping(spec.val, ctx, "spec")
 		for _, kv := range kvs {
-			if !contains(known, kv.key.Value) {
+			if !slices.Contains(known, kv.key.Value) {
 				p.unknownKey(kv.key, "spec.", ctx, prefixed("spec.", known))
 				continue
 			}
@@ -766,7 +750,7 @@ var (
 )
 
 func atmosOnly(kind string) string {
-	if contains(atmosKinds, kind) || strings.HasSuffix(kind, "/emulator") {
+	if slices.Contains(atmosKinds, kind) || strings.HasSuffix(kind, "/emulator") {
 		return " by tfauth (it is an Atmos kind tfauth does not implement)"
 	}
 	return ""
@@ -789,7 +773,7 @@ func (p *parser) identity(key, n *yaml.Node, cfg *Config) {
 	ctx := fmt.Sprintf("identity %q", name)
 	p.declared["identity/"+name] = true
 	p.anyIdentity = true
-	if !p.checkName(key, "identity") {
+	if !p.checkIdentityName(key) {
 		return
 	}
 	kvs, ok := p.mapping(n, ctx, "its definition")
@@ -1100,6 +1084,24 @@ func (p *parser) checkName(key *yaml.Node, what string) bool {
 	}
 	p.add(key, hint, "%s name %q is not valid", what, key.Value)
 	return false
+}
+
+// reservedProfile is the one valid name an identity cannot have: the INI
+// parser behind the generated shared files reads a [DEFAULT] section as
+// keys shared by every section, not as a profile.
+const reservedProfile = "DEFAULT"
+
+// checkIdentityName checks an identity's name, which becomes a profile name.
+func (p *parser) checkIdentityName(key *yaml.Node) bool {
+	if !p.checkName(key, "identity") {
+		return false
+	}
+	if key.Value == reservedProfile {
+		p.add(key, `rename it; the default profile is "default", in lower case`,
+			"identity name %q is reserved: the shared files' [%s] section is not a profile", key.Value, reservedProfile)
+		return false
+	}
+	return true
 }
 
 func (p *parser) checkRegion(n *yaml.Node, ctx, field, v string) bool {

@@ -213,8 +213,7 @@ func WriteProfiles(dir string, r *Results, carry bool, getenv func(string) strin
 	}
 	credsOut := ini.Empty(iniOptions())
 	configOut := ini.Empty(iniOptions())
-	ownCreds := make(map[string]bool)  // sections of ours in the credentials file
-	ownConfig := make(map[string]bool) // sections of ours in the config file
+	own := make(map[string]bool) // our profile names, in both files
 	for _, name := range r.Order {
 		c := r.Profiles[name]
 		if c == nil {
@@ -226,14 +225,14 @@ func WriteProfiles(dir string, r *Results, carry bool, getenv func(string) strin
 		if err := checkCredentials(name, c); err != nil {
 			return Files{}, fmt.Errorf("write profiles: %w", err)
 		}
-		if ownCreds[name] {
+		if own[name] {
 			continue
 		}
 		s, err := credsOut.NewSection(name)
 		if err != nil {
 			return Files{}, fmt.Errorf("write profiles: %w", err)
 		}
-		ownCreds[name] = true
+		own[name] = true
 		// NewKey only fails on empty names or disallowed shadows.
 		_, _ = s.NewKey("aws_access_key_id", c.AccessKeyID.Reveal())
 		_, _ = s.NewKey("aws_secret_access_key", c.SecretAccessKey.Reveal())
@@ -248,17 +247,16 @@ func WriteProfiles(dir string, r *Results, carry bool, getenv func(string) strin
 		if err != nil {
 			return Files{}, fmt.Errorf("write profiles: %w", err)
 		}
-		ownConfig[section] = true
 		if c.Region != "" {
 			_, _ = cs.NewKey("region", c.Region)
 		}
 	}
 	if carry {
 		credsFile, configFile := userSharedFiles(getenv)
-		if err := carryOver(credsOut, credsFile, ownCreds); err != nil {
+		if err := carryOver(credsOut, credsFile, own); err != nil {
 			return Files{}, fmt.Errorf("write profiles: %w", err)
 		}
-		if err := carryOver(configOut, configFile, ownConfig); err != nil {
+		if err := carryOver(configOut, configFile, own); err != nil {
 			return Files{}, fmt.Errorf("write profiles: %w", err)
 		}
 	}
@@ -287,9 +285,15 @@ func checkCredentials(name string, c *Credentials) error {
 	return nil
 }
 
-// carryOver copies the sections of the user's file at path that are not in
-// own into out, keys, nested values and comments included. A missing file
-// carries nothing.
+// carryOver copies the sections of the user's file at path that are not
+// profiles named in own into out, keys, nested values and comments
+// included. A missing file carries nothing.
+//
+// A section is ours whatever its spelling: the SDKs read both [name] and
+// [profile name] in either file (aws-sdk-go v1, which terraform's S3
+// backend used up to 1.5, prefers [name] in the config file; v2 reads
+// [profile default] as default), so a user's [plat-prod] next to our
+// [profile plat-prod] could win. profileName normalises the spelling.
 func carryOver(out *ini.File, path string, own map[string]bool) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -300,7 +304,7 @@ func carryOver(out *ini.File, path string, own map[string]bool) error {
 	}
 	for _, s := range in.Sections() {
 		name := s.Name()
-		if own[name] || (name == ini.DefaultSection && len(s.Keys()) == 0) {
+		if own[profileName(name)] || (name == ini.DefaultSection && len(s.Keys()) == 0) {
 			continue
 		}
 		dst := out.Section(name) // creates it; DEFAULT already exists
@@ -319,6 +323,19 @@ func carryOver(out *ini.File, path string, own map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// profileName is the profile a shared-file section names: the section name
+// without surrounding spaces and without a leading "profile " (so
+// [profile default], [default] and [ profile  x ] name default and x).
+// Other sections ([sso-session x], [services x]) keep their full name and so
+// never collide with a profile.
+func profileName(section string) string {
+	name := strings.TrimSpace(section)
+	if rest, ok := strings.CutPrefix(name, "profile"); ok && rest != strings.TrimLeft(rest, " \t") {
+		return strings.TrimSpace(rest)
+	}
+	return name
 }
 
 // writeINI writes f to path atomically: a 0600 temporary file in the same

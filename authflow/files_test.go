@@ -331,6 +331,59 @@ func TestWriteProfilesCarry(t *testing.T) {
 	}
 }
 
+// TestWriteProfilesCarrySpellings checks that a user's profile named like
+// one of ours is dropped whatever its section spelling: aws-sdk-go v1 (the
+// S3 backend of terraform 1.5) reads a config file's [plat-prod] before
+// [profile plat-prod], and v2 reads [profile default] as default.
+func TestWriteProfilesCarrySpellings(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	userCreds := filepath.Join(dir, "credentials")
+	userConfig := filepath.Join(dir, "config")
+	if err := os.WriteFile(userCreds, []byte(
+		"[profile plat-prod]\naws_access_key_id = AKIAUSERCREDS0000001\naws_secret_access_key = userSecret\n\n"+
+			"[ profile  default ]\naws_access_key_id = AKIAUSERCREDS0000002\naws_secret_access_key = userSecret\n\n"+
+			"[mine]\naws_access_key_id = AKIAUSERMINE00000001\naws_secret_access_key = userSecret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(userConfig, []byte(
+		"[plat-prod]\nrole_arn = arn:aws:iam::1:role/user-plat-prod\nsource_profile = legacy\n\n"+
+			"[profile default]\nrole_arn = arn:aws:iam::1:role/user-default\nsource_profile = legacy\n\n"+
+			"[profile legacy]\nregion = eu-north-1\n\n[sso-session plat-prod]\nsso_region = us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := &authflow.Results{
+		Primary: "default",
+		Order:   []string{"default", "plat-prod"},
+		Profiles: map[string]*authflow.Credentials{
+			"default":   creds("ASIAOURS000000000001", "ourSecret1", "ourToken1", "us-east-1"),
+			"plat-prod": creds("ASIAOURS000000000002", "ourSecret2", "ourToken2", "us-west-2"),
+		},
+	}
+	f, err := authflow.WriteProfiles(t.TempDir(), res, true,
+		env{"AWS_SHARED_CREDENTIALS_FILE": userCreds, "AWS_CONFIG_FILE": userConfig}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	credText, _ := os.ReadFile(f.Credentials)
+	cfgText, _ := os.ReadFile(f.Config)
+	for _, leak := range []string{"AKIAUSERCREDS", "user-plat-prod", "user-default", "source_profile"} {
+		if strings.Contains(string(credText)+string(cfgText), leak) {
+			t.Errorf("a user profile named like ours was carried over (%s):\n%s\n%s", leak, credText, cfgText)
+		}
+	}
+	for _, want := range []string{"[mine]", "[profile legacy]", "[sso-session plat-prod]"} {
+		if !strings.Contains(string(credText)+string(cfgText), want) {
+			t.Errorf("non-colliding section %s was dropped:\n%s\n%s", want, credText, cfgText)
+		}
+	}
+	for name, key := range map[string]string{"default": "ASIAOURS000000000001", "plat-prod": "ASIAOURS000000000002"} {
+		if sc := loadProfile(t, f, name); sc.Credentials.AccessKeyID != key || sc.RoleARN != "" || sc.SourceProfileName != "" {
+			t.Errorf("%s = %+v; want ours alone", name, sc)
+		}
+	}
+}
+
 func TestWriteProfilesRejectsBadValues(t *testing.T) {
 	t.Parallel()
 	for name, c := range map[string]*authflow.Credentials{

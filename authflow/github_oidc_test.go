@@ -1,6 +1,7 @@
 package authflow
 
 import (
+	"encoding/base64"
 	"log/slog"
 	"net"
 	"strings"
@@ -70,5 +71,23 @@ func TestParseClaims(t *testing.T) {
 	}
 	if c := parseClaims(NewSecret("opaque")); c != (tokenClaims{}) {
 		t.Errorf("opaque token claims = %+v", c)
+	}
+	seg := func(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
+	header := seg(`{"alg":"RS256","typ":"JWT"}`)
+	for _, tc := range []struct {
+		name, tok string
+		want      tokenClaims
+	}{
+		{"audience list", header + "." + seg(`{"sub":"s","aud":["a","b"],"iss":"https://i"}`) + ".sig",
+			tokenClaims{subject: "s", audience: "a,b", issuer: "https://i"}},
+		{"padded payload", header + "." + base64.URLEncoding.EncodeToString([]byte(`{"sub":"pad"}`)) + ".sig", tokenClaims{subject: "pad"}},
+		{"wrong types", header + "." + seg(`{"sub":7,"aud":[1],"iss":{"x":1}}`) + ".sig", tokenClaims{}},
+		{"not JSON", header + "." + seg(`sub=s`) + ".sig", tokenClaims{}},
+		{"not base64url", header + ".***.sig", tokenClaims{}},
+		{"two segments", header + "." + seg(`{"sub":"s"}`), tokenClaims{}},
+	} {
+		if c := parseClaims(NewSecret(tc.tok)); c != tc.want {
+			t.Errorf("%s: claims = %+v; want %+v", tc.name, c, tc.want)
+		}
 	}
 }

@@ -2,7 +2,7 @@ package authflow
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -21,7 +21,7 @@ func Plan(cfg *Config, primary string) (*Graph, error) {
 			required = append(required, name)
 		}
 	}
-	sort.Strings(required)
+	slices.Sort(required)
 	return PlanTargets(cfg, append([]string{primary}, required...))
 }
 

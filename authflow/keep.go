@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 )
 
 // KeptDirName names the directory, under the same base as the session
@@ -71,7 +71,7 @@ func RemoveKeptDirs(base string) ([]string, error) {
 	if err := os.Remove(parent); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, err)
 	}
-	sort.Strings(removed)
+	slices.Sort(removed)
 	if err := errors.Join(errs...); err != nil {
 		return removed, fmt.Errorf("remove credentials directories: %w", err)
 	}

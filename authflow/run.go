@@ -467,11 +467,38 @@ type redactor struct {
 const minSecretLen = 6
 
 // Patterns of secret-looking strings redacted even when not registered:
-// JWTs (OIDC tokens) and AWS access key ids.
+// JWTs (OIDC tokens), AWS access key ids, the values of credential keys in
+// JSON ("SecretAccessKey":"…", as in credential_process output that an SDK
+// error quotes) and INI or key=value form (aws_secret_access_key = …), and
+// long base64 runs (secret keys, session tokens).
 var (
 	jwtPattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`) })
 	keyIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b`) })
+	// jsonKeyPattern matches "key": "value" for a credential key, the quotes
+	// possibly backslash-escaped (JSON quoted inside a %q string); group 1
+	// is everything up to the value's opening quote.
+	jsonKeyPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(\\?"` + credentialKeys + `\\?"\s*:\s*\\?")(?:[^"\\]|\\[^"])*`)
+	})
+	// iniKeyPattern matches key = value (or key: value for the unambiguous
+	// AWS names, not for a bare "token"); group 1 is up to the value. A
+	// value starting with '[' is left alone: it is already [redacted].
+	iniKeyPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(\b(?:` + awsCredentialKeys + `)[ \t]*[=:][ \t]*|\btoken[ \t]*=[ \t]*)(?:"[^"]*"|'[^']*'|[^\s"',;&)}\][][^\s"',;&)}\]]*)`)
+	})
+	// base64RunPattern matches candidates for longBase64; see there.
+	base64RunPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9/+=]{40,}`) })
 )
+
+// Names of credential keys whose values are redacted wherever they appear:
+// the AWS SDKs' JSON and shared-file spellings, matched case-insensitively.
+const (
+	awsCredentialKeys = `aws_secret_access_key|aws_session_token|aws_access_key_id|SecretAccessKey|SessionToken|AccessKeyId`
+	credentialKeys    = `(?:` + awsCredentialKeys + `|Token)`
+)
+
+// redacted replaces every secret in a text.
+const redacted = "[redacted]"
 
 func newRedactor() *redactor { return &redactor{} }
 
@@ -493,10 +520,54 @@ func (r *redactor) text(s string) string {
 	secrets := r.secrets
 	r.mu.Unlock()
 	for _, v := range secrets {
-		s = strings.ReplaceAll(s, v, "[redacted]")
+		s = strings.ReplaceAll(s, v, redacted)
 	}
-	s = jwtPattern().ReplaceAllString(s, "[redacted]")
-	return keyIDPattern().ReplaceAllString(s, "[redacted]")
+	return redactPatterns(s)
+}
+
+// redactPatterns replaces secret-looking strings in s: JWTs, access key
+// ids, the values of credential keys and long base64 runs.
+func redactPatterns(s string) string {
+	s = jwtPattern().ReplaceAllString(s, redacted)
+	s = keyIDPattern().ReplaceAllString(s, redacted)
+	s = jsonKeyPattern().ReplaceAllString(s, "${1}"+redacted)
+	s = iniKeyPattern().ReplaceAllString(s, "${1}"+redacted)
+	return longBase64(s)
+}
+
+// longBase64 redacts runs of 40 or more base64 characters that look like a
+// secret access key or a session token: mixing upper case, lower case and
+// digits. Runs that are parts of names are left alone: those following
+// ':' '.' '-' '_' '@' '~' '%' '$' or '\' (ARN resources such as
+// ":role/LongRoleName", host names, file names), and absolute paths (a run
+// starting with '/' that has another '/'). Hex digests (no upper case) and
+// UUIDs (dashes) never match.
+func longBase64(s string) string {
+	locs := base64RunPattern().FindAllStringIndex(s, -1)
+	if locs == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, l := range locs {
+		run := s[l[0]:l[1]]
+		if l[0] > 0 && strings.IndexByte(`:.-_@~%$\`, s[l[0]-1]) >= 0 {
+			continue
+		}
+		if strings.HasPrefix(run, "/") && strings.Count(run, "/") > 1 {
+			continue
+		}
+		if !strings.ContainsAny(run, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") ||
+			!strings.ContainsAny(run, "abcdefghijklmnopqrstuvwxyz") ||
+			!strings.ContainsAny(run, "0123456789") {
+			continue
+		}
+		b.WriteString(s[last:l[0]])
+		b.WriteString(redacted)
+		last = l[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // wrap returns err with a redacted text; errors.Is and errors.As still see

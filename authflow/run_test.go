@@ -5,8 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,6 +229,159 @@ func TestRunOIDCThreeSpokes(t *testing.T) {
 		t.Errorf("no debug line per step in logs:\n%s", logs.String())
 	}
 	assertNoSecrets(t, e, logs.String(), fmt.Sprintf("%v %+v %#v", res, res.Profiles, res.Profiles["a"]))
+}
+
+// stsRequest is an STS request seen by stsRecorder.
+type stsRequest struct {
+	// Form is the request's form (Action, RoleArn, DurationSeconds...).
+	Form url.Values
+	// Scope is the SigV4 credential scope's region, "" when unsigned.
+	Region string
+}
+
+// stsRecorder is a proxy in front of the emulator's STS that records what
+// tfauth sends: point AWS_ENDPOINT_URL_STS at URL.
+type stsRecorder struct {
+	URL  string
+	mu   sync.Mutex
+	reqs []stsRequest
+}
+
+func newSTSRecorder(t *testing.T, e *awsemu.Emulator) *stsRecorder {
+	t.Helper()
+	target, err := url.Parse(e.STSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &stsRecorder{}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		req := stsRequest{Form: form}
+		// Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/sts/aws4_request, ...
+		if _, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
+			if parts := strings.Split(cred, "/"); len(parts) > 2 {
+				req.Region = parts[2]
+			}
+		}
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, req)
+		rec.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	rec.URL = srv.URL
+	return rec
+}
+
+// requests returns the requests recorded so far.
+func (rec *stsRecorder) requests() []stsRequest {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]stsRequest(nil), rec.reqs...)
+}
+
+// TestRunSTSRegionByPartition checks that, with no region configured, a
+// GovCloud or China role is assumed through its partition's STS region,
+// not us-east-1.
+func TestRunSTSRegionByPartition(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ partition, region string }{
+		{"aws", "us-east-1"},
+		{"aws-us-gov", "us-gov-west-1"},
+		{"aws-cn", "cn-north-1"},
+	} {
+		t.Run(tc.partition, func(t *testing.T) {
+			t.Parallel()
+			hub := "arn:" + tc.partition + ":iam::111111111111:role/hub"
+			spoke := "arn:" + tc.partition + ":iam::222222222222:role/spoke"
+			e := startEmu(t, awsemu.Config{Roles: []awsemu.Role{
+				{ARN: hub, TrustOIDCSubjects: []string{repoGlob}},
+				{ARN: spoke, TrustPrincipals: []string{"arn:aws:iam::111111111111:root"}},
+			}})
+			rec := newSTSRecorder(t, e)
+			var logs logBuffer
+			o := opts(emuEnv(e, "AWS_ENDPOINT_URL_STS", rec.URL))
+			o.Logger = logs.logger()
+			cfg := config(&authflow.Provider{Name: "gh", Kind: authflow.KindGitHubOIDC}, // no region
+				viaProvider("hub", "gh", hub, false),
+				viaIdentity("spoke", "hub", spoke, false))
+			res, err := authflow.Run(t.Context(), plan(t, cfg, "spoke"), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs := rec.requests()
+			if len(reqs) != 2 || reqs[0].Form.Get("Action") != "AssumeRoleWithWebIdentity" || reqs[1].Form.Get("Action") != "AssumeRole" {
+				t.Fatalf("requests = %+v; want web identity then AssumeRole", reqs)
+			}
+			if reqs[1].Region != tc.region {
+				t.Errorf("AssumeRole signed for region %q; want %q", reqs[1].Region, tc.region)
+			}
+			if want := "region=" + tc.region; strings.Count(logs.String(), want) < 2 {
+				t.Errorf("logs do not show both steps calling %s:\n%s", want, logs.String())
+			}
+			if r := res.Profiles["spoke"].Region; r != "" {
+				t.Errorf("profile region = %q; want none (nothing configured)", r)
+			}
+		})
+	}
+}
+
+// TestRunChainedDurationFromSession checks a 2h role chained from aws/user
+// credentials: long-term keys get 2h, session credentials (which AWS caps
+// at 1h when chaining) get 1h instead of a ValidationError.
+func TestRunChainedDurationFromSession(t *testing.T) {
+	t.Parallel()
+	const long = "arn:aws:iam::222222222222:role/long"
+	cfgEmu := emuConfig()
+	cfgEmu.Roles = append(cfgEmu.Roles, awsemu.Role{ARN: long, TrustPrincipals: []string{hubARN, userARN}, MaxSessionDuration: 12 * time.Hour})
+	e := startEmu(t, cfgEmu)
+	rec := newSTSRecorder(t, e)
+
+	// A session of the hub role, as a CI job's ambient credentials would be.
+	hubRes, err := authflow.Run(t.Context(), plan(t, config(ghProvider(), viaProvider("hub", "gh", hubARN, false)), "hub"), opts(emuEnv(e)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := hubRes.Profiles["hub"]
+
+	for _, tc := range []struct {
+		name     string
+		env      []string
+		duration string
+		lasts    time.Duration
+	}{
+		{"long-term keys", []string{"AWS_ACCESS_KEY_ID", userKey, "AWS_SECRET_ACCESS_KEY", userSec}, "7200", 2 * time.Hour},
+		{"session", []string{"AWS_ACCESS_KEY_ID", hub.AccessKeyID.Reveal(), "AWS_SECRET_ACCESS_KEY", hub.SecretAccessKey.Reveal(),
+			"AWS_SESSION_TOKEN", hub.SessionToken.Reveal()}, "3600", time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(rec.requests())
+			spoke := viaIdentity("long", "me", long, false)
+			spoke.Principal.Duration = 2 * time.Hour
+			cfg := config(&authflow.Identity{Name: "me", Kind: authflow.KindUser}, spoke)
+			var logs logBuffer
+			o := opts(emuEnv(e, append([]string{"AWS_ENDPOINT_URL_STS", rec.URL}, tc.env...)...))
+			o.Logger = logs.logger()
+			start := time.Now()
+			res, err := authflow.Run(t.Context(), plan(t, cfg, "long"), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs := rec.requests()[before:]
+			if len(reqs) != 1 || reqs[0].Form.Get("DurationSeconds") != tc.duration {
+				t.Errorf("requests = %+v; want one AssumeRole with DurationSeconds %s", reqs, tc.duration)
+			}
+			if got := res.Profiles["long"].Expiration.Sub(start); got < tc.lasts-time.Minute || got > tc.lasts+time.Minute {
+				t.Errorf("session lasts %v; want %v", got, tc.lasts)
+			}
+			if lowered := strings.Contains(logs.String(), "lowering the session duration to 1h"); lowered != (tc.lasts == time.Hour) {
+				t.Errorf("debug line about lowering the duration present = %v:\n%s", lowered, logs.String())
+			}
+		})
+	}
 }
 
 func TestRunChainSignedByHub(t *testing.T) {
@@ -649,6 +806,58 @@ func TestRunAmbient(t *testing.T) {
 	}
 	if got := res.Profiles["a"].Region; got != "ap-south-1" {
 		t.Errorf("region = %q; want the ambient region", got)
+	}
+}
+
+// TestRunAmbientProcessCredsNoSecrets runs an aws/ambient identity whose
+// AWS_PROFILE has a credential_process printing valid keys with a bad
+// Expiration: the SDK's error quotes the whole process output, and none of
+// the secrets in it may reach the error.
+func TestRunAmbientProcessCredsNoSecrets(t *testing.T) {
+	skipOnWindows(t)
+	const (
+		keyID  = "ASIAPROCEXAMPLE00001"
+		secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYPROCSECRET"
+		token  = "IQoJb3JpZ2luX2VjEPROCTOKEN/0123456789+abcdefghijklmnopqrstuvwxyzABCDEF=="
+	)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "creds.sh")
+	out := fmt.Sprintf(`{"Version":1,"AccessKeyId":"%s","SecretAccessKey":"%s","SessionToken":"%s","Expiration":"garbage"}`, keyID, secret, token)
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho '"+out+"'\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "config")
+	if err := os.WriteFile(conf, []byte("[profile proc]\ncredential_process = "+script+"\nregion = us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_PROFILE":                 "proc",
+		"AWS_CONFIG_FILE":             conf,
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_ACCESS_KEY_ID":           "",
+		"AWS_SECRET_ACCESS_KEY":       "",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+	var logs logBuffer
+	o := opts(env{})
+	o.Logger = logs.logger()
+	cfg := config(&authflow.Identity{Name: "amb", Kind: authflow.KindAmbient})
+	res, err := authflow.Run(t.Context(), plan(t, cfg, "amb"), o)
+	if err == nil {
+		t.Fatal("Run succeeded; want the credential_process output rejected")
+	}
+	if !strings.Contains(err.Error(), "process") || !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("error %q does not show the redacted process output", err)
+	}
+	for _, text := range []string{err.Error(), fmt.Sprintf("%v %+v", res.Failures, res), logs.String()} {
+		for _, s := range []string{keyID, secret, token, "wJalrXUtnFEMI", "IQoJb3JpZ2lu"} {
+			if strings.Contains(text, s) {
+				t.Errorf("secret %.6s… leaked in %q", s, text)
+			}
+		}
 	}
 }
 

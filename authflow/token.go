@@ -1,13 +1,13 @@
 package authflow
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // maxTokenSize bounds how much of a token file or response is read.
@@ -64,16 +64,31 @@ type tokenClaims struct {
 }
 
 // parseClaims reads the claims of a JWT without verifying it (STS verifies
-// it); an opaque token gives empty claims.
+// it): the base64url-decoded JSON of its middle segment. An opaque or
+// malformed token gives empty claims; a claim of the wrong type is left
+// empty. The audience may be one string or a list, joined with ",".
 func parseClaims(tok Secret) tokenClaims {
-	var mc jwt.MapClaims
-	if _, _, err := jwt.NewParser().ParseUnverified(tok.Reveal(), &mc); err != nil {
+	parts := strings.Split(tok.Reveal(), ".")
+	if len(parts) != 3 {
+		return tokenClaims{}
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return tokenClaims{}
+	}
+	var raw struct {
+		Subject  json.RawMessage `json:"sub"`
+		Issuer   json.RawMessage `json:"iss"`
+		Audience json.RawMessage `json:"aud"`
+	}
+	if err := json.Unmarshal(payload, &raw); err != nil {
 		return tokenClaims{}
 	}
 	var c tokenClaims
-	c.subject, _ = mc.GetSubject()
-	c.issuer, _ = mc.GetIssuer()
-	if aud, err := mc.GetAudience(); err == nil {
+	_ = json.Unmarshal(raw.Subject, &c.subject)
+	_ = json.Unmarshal(raw.Issuer, &c.issuer)
+	var aud []string
+	if json.Unmarshal(raw.Audience, &c.audience) != nil && json.Unmarshal(raw.Audience, &aud) == nil {
 		c.audience = strings.Join(aud, ",")
 	}
 	return c

@@ -1,6 +1,7 @@
 package authflow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,15 +39,15 @@ func (r *runner) user(ctx context.Context, id *Identity) (*Credentials, error) {
 		AccessKeyID:     NewSecret(sc.Credentials.AccessKeyID),
 		SecretAccessKey: NewSecret(sc.Credentials.SecretAccessKey),
 		SessionToken:    NewSecret(sc.Credentials.SessionToken),
-		Region:          firstNonEmpty(id.Region, sc.Region),
+		Region:          cmp.Or(id.Region, sc.Region),
 	}, nil
 }
 
 // userFromEnv reads static keys from the environment, with the SDK's
 // fallback names AWS_ACCESS_KEY and AWS_SECRET_KEY.
 func userFromEnv(id *Identity, getenv func(string) string) (*Credentials, error) {
-	ak := firstNonEmpty(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_ACCESS_KEY"))
-	sk := firstNonEmpty(getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SECRET_KEY"))
+	ak := cmp.Or(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_ACCESS_KEY"))
+	sk := cmp.Or(getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SECRET_KEY"))
 	if ak == "" || sk == "" {
 		return nil, errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set; " +
 			"export them, or name a profile of your own shared files in the identity's spec.profile")
@@ -55,7 +56,7 @@ func userFromEnv(id *Identity, getenv func(string) string) (*Credentials, error)
 		AccessKeyID:     NewSecret(ak),
 		SecretAccessKey: NewSecret(sk),
 		SessionToken:    NewSecret(getenv("AWS_SESSION_TOKEN")),
-		Region:          firstNonEmpty(id.Region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
+		Region:          cmp.Or(id.Region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
 	}, nil
 }
 
@@ -66,7 +67,7 @@ func userSharedFiles(getenv func(string) string) (credsFile, configFile string) 
 	credsFile, configFile = getenv("AWS_SHARED_CREDENTIALS_FILE"), getenv("AWS_CONFIG_FILE")
 	home := getenv("HOME")
 	if runtime.GOOS == "windows" {
-		home = firstNonEmpty(getenv("USERPROFILE"), home)
+		home = cmp.Or(getenv("USERPROFILE"), home)
 	}
 	if credsFile == "" {
 		credsFile = config.DefaultSharedCredentialsFilename()

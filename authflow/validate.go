@@ -1,11 +1,11 @@
 package authflow
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -128,7 +128,7 @@ func (p *parser) crossCheck(cfg *Config) {
 		}
 	}
 	if len(defaults) > 1 {
-		sort.Slice(defaults, func(i, j int) bool { return defaults[i].Line < defaults[j].Line })
+		slices.SortFunc(defaults, func(a, b *Identity) int { return cmp.Compare(a.Line, b.Line) })
 		list := make([]string, len(defaults))
 		for i, id := range defaults {
 			list[i] = fmt.Sprintf("%q (line %d)", id.Name, p.line(id, "default"))
@@ -201,7 +201,7 @@ func (p *parser) cycles(cfg *Config, names []string) map[string]bool {
 				break
 			}
 			if state[cur] == active {
-				i := indexOf(stack, cur)
+				i := slices.Index(stack, cur)
 				cycle := append(append([]string(nil), stack[i:]...), cur)
 				first := cfg.Identities[cycle[0]]
 				p.addAt(p.line(first, "via"), "break the cycle: one identity in it must start from a provider (via.provider) or be a standalone kind",
@@ -223,15 +223,6 @@ func (p *parser) cycles(cfg *Config, names []string) map[string]bool {
 		}
 	}
 	return bad
-}
-
-func indexOf(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // chainLimits checks the settings that depend on id's parent: web-identity
@@ -257,6 +248,9 @@ func (p *parser) chainLimits(cfg *Config, id *Identity) {
 	if d == 0 {
 		field, d = "session.duration", id.SessionDuration
 	}
+	// Only an assumed-role parent is surely a session; under aws/ambient and
+	// aws/user the run lowers the duration when the parent's credentials
+	// turn out to be a session (see chainedDuration).
 	if parent, ok := cfg.Identities[id.ViaIdentity]; ok && parent.Kind == KindAssumeRole && d > roleChainLimit {
 		p.addAt(p.line(id, field), "use at most 1h; AWS caps role chaining at one hour",
 			"%s: %s %s is longer than a chained role session may last (via identity %q, itself an assumed role)",

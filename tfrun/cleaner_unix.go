@@ -10,8 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // CleanerCommand is the hidden tfauth subcommand that runs the cleaner.
@@ -21,24 +19,25 @@ const CleanerCommand = "__cleanup"
 // the cleaner refuses to remove anything else.
 const SessionDirPrefix = "tfauth-"
 
-// RunCleaner is the detached cleaner: args are DIR and PID. It waits until
-// process PID has exited, then removes DIR. It is started by Exec with a
-// pidfd for PID on fd 3 (when available) and the directory's lock on fd 4,
-// in a session of its own, so signals sent to terraform's process group or
-// terminal do not reach it.
+// RunCleaner is the detached cleaner started by StartCleaner: args are DIR,
+// PID and the mode. It waits until process PID has exited, then removes
+// DIR, which must be named like a session directory (tfauth-<digits>).
 func RunCleaner(args []string) int {
-	if len(args) != 2 || !strings.HasPrefix(filepath.Base(args[0]), SessionDirPrefix) {
+	if len(args) != 3 || !sessionDirName(args[0]) {
 		return 2
 	}
-	dir := args[0]
+	dir, mode := args[0], args[2]
 	pid, err := strconv.Atoi(args[1])
 	if err != nil {
 		return 2
 	}
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
-	if _, err := unix.FcntlInt(3, unix.F_GETFD, 0); err != nil || waitPidfd(3) != nil {
-		// No pidfd: this process is the child of PID (terraform replaced
-		// the wrapper in place), so PID has exited once we are reparented.
+	// Only wait on fd 4 when the starter said it is a pidfd, and it still
+	// is one: an fd number alone proves nothing (the Go runtime opens files
+	// of its own at start-up).
+	if mode != cleanerPidfd || !isPidfd(4) || waitPidfd(4) != nil {
+		// This process is the child of PID (terraform replaced the wrapper
+		// in place), so PID has exited once we are reparented.
 		for os.Getppid() == pid {
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -47,4 +46,11 @@ func RunCleaner(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// sessionDirName reports whether dir's name is os.MkdirTemp's
+// tfauth-<digits>.
+func sessionDirName(dir string) bool {
+	digits, ok := strings.CutPrefix(filepath.Base(dir), SessionDirPrefix)
+	return ok && digits != "" && strings.Trim(digits, "0123456789") == ""
 }

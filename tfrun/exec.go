@@ -2,6 +2,7 @@ package tfrun
 
 import (
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,10 +61,16 @@ type ChainState struct {
 	Depth int
 }
 
-// ReadChain reads the hand-off markers from the environment.
+// ReadChain reads the hand-off markers from the environment. On Unix a
+// tfauth that handed off was replaced by this process, so it had this PID;
+// on Windows it started this process, so it is the parent.
 func ReadChain(getenv func(string) string) ChainState {
 	var cs ChainState
-	cs.DirectHandoff = getenv(EnvHandoffPID) == strconv.Itoa(os.Getpid())
+	handedOffBy := os.Getpid()
+	if runtime.GOOS == "windows" {
+		handedOffBy = os.Getppid()
+	}
+	cs.DirectHandoff = getenv(EnvHandoffPID) == strconv.Itoa(handedOffBy)
 	if cs.DirectHandoff {
 		for _, p := range strings.Split(getenv(EnvSkip), string(os.PathListSeparator)) {
 			if p != "" {
@@ -72,6 +79,7 @@ func ReadChain(getenv func(string) string) ChainState {
 		}
 	}
 	cs.Depth, _ = strconv.Atoi(getenv(EnvDepth))
+	cs.Depth = max(cs.Depth, 0)
 	return cs
 }
 

@@ -8,30 +8,14 @@ import (
 	"os/exec"
 	"strconv"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // Exec replaces this process with the program in h (execve), so terraform
 // keeps this PID, the terminal's process group, every signal and its exact
-// exit status. When h.Cleanup is set, a detached cleaner is started first; it
-// removes the directory once this PID has exited. Exec returns only when the
-// hand-off failed, after removing h.Cleanup's directory.
+// exit status. Exec returns only when the hand-off failed, after removing
+// h.Cleanup's directory. The directory's cleaner must already be running
+// (StartCleaner); it removes the directory once this PID has exited.
 func Exec(h Handoff) (int, error) {
-	if h.Cleanup != nil {
-		if err := startCleaner(h.Cleanup); err != nil {
-			_ = os.RemoveAll(h.Cleanup.Dir)
-			return 1, err
-		}
-		if h.Cleanup.Lock != nil {
-			// terraform holds the lock too, so a later run's sweep never
-			// mistakes a live run's directory for a stale one.
-			if _, err := unix.FcntlInt(h.Cleanup.Lock.Fd(), unix.F_SETFD, 0); err != nil {
-				_ = os.RemoveAll(h.Cleanup.Dir)
-				return 1, fmt.Errorf("keep credentials lock across exec: %w", err)
-			}
-		}
-	}
 	argv := append([]string{h.Argv0}, h.Args...)
 	err := syscall.Exec(h.Path, argv, h.Env)
 	if h.Cleanup != nil {
@@ -40,30 +24,46 @@ func Exec(h Handoff) (int, error) {
 	return 1, fmt.Errorf("run %s: %w", h.Path, err)
 }
 
-// startCleaner starts `tfauth __cleanup DIR PID` in its own session, with no
-// standard streams, holding a pidfd for this process (fd 3, when the kernel
-// has pidfd_open) and the directory's lock (fd 4).
-func startCleaner(c *Cleanup) error {
+// Cleaner modes, passed in the cleaner's arguments.
+const (
+	cleanerPidfd = "pidfd" // fd 4 is a pidfd for the watched process
+	cleanerPPID  = "ppid"  // the watched process is the cleaner's parent
+)
+
+// StartCleaner starts `tfauth __cleanup DIR PID MODE`, which removes c.Dir
+// once this process, or the program that replaces it through Exec, has
+// exited, however it exits. It runs in a session of its own (a signal to
+// terraform's process group or terminal does not reach it), with no
+// standard streams (a reader of terraform's output never waits for it),
+// holding the directory's lock on fd 3 (so a sweep knows the directory is in
+// use) and, when the kernel has pidfd_open, a pidfd for this process on fd
+// 4. Started as soon as the directory exists, it cleans up whatever happens
+// before the hand-off too.
+func StartCleaner(c *Cleanup) error { return startCleaner(c, true) }
+
+// startCleaner is StartCleaner; usePidfd false forces the parent-PID mode,
+// as on kernels without pidfd_open.
+func startCleaner(c *Cleanup, usePidfd bool) error {
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("start credentials cleaner: %w", err)
+		return fmt.Errorf("start the credentials cleaner: %w", err)
 	}
 	pid := os.Getpid()
-	// Without pidfd_open (older kernels, other Unixes) the cleaner falls
-	// back to watching its parent PID change, which happens when this
-	// process (terraform, after the exec) exits.
-	var pidfile *os.File
-	if fd, err := pidfdOpen(pid); err == nil {
-		pidfile = os.NewFile(uintptr(fd), "pidfd")
-		defer pidfile.Close()
+	files := []*os.File{c.Lock}
+	mode := cleanerPPID
+	if fd, err := pidfdOpen(pid); usePidfd && err == nil {
+		pidfd := os.NewFile(uintptr(fd), "pidfd")
+		defer pidfd.Close()
+		files = append(files, pidfd)
+		mode = cleanerPidfd
 	}
-	cmd := exec.Command(self, CleanerCommand, c.Dir, strconv.Itoa(pid))
+	cmd := exec.Command(self, CleanerCommand, c.Dir, strconv.Itoa(pid), mode)
 	cmd.Args[0] = "tfauth"
-	cmd.ExtraFiles = []*os.File{pidfile, c.Lock}
+	cmd.ExtraFiles = files
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start credentials cleaner: %w", err)
+		return fmt.Errorf("start the credentials cleaner: %w", err)
 	}
 	return cmd.Process.Release()
 }

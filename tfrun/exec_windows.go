@@ -18,6 +18,10 @@ const SessionDirPrefix = "tfauth-"
 // RunCleaner is unused on Windows.
 func RunCleaner([]string) int { return 2 }
 
+// StartCleaner does nothing on Windows: Exec runs terraform as a child and
+// removes the directory itself when it exits.
+func StartCleaner(*Cleanup) error { return nil }
+
 // Exec runs the program in h as a child process with the standard streams
 // inherited, waits for it, removes h.Cleanup's directory and returns the
 // child's exit code. Ctrl-C reaches the child through the console; tfauth

@@ -6,4 +6,6 @@ import "golang.org/x/sys/unix"
 
 func pidfdOpen(int) (int, error) { return -1, unix.ENOSYS }
 
+func isPidfd(int) bool { return false }
+
 func waitPidfd(int) error { return unix.ENOSYS }

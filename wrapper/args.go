@@ -56,7 +56,6 @@ func isHelpFlag(a string) bool {
 func ParseArgs(args []string) (Invocation, error) {
 	inv := Invocation{Args: make([]string, 0, len(args))}
 	help := false
-	backendFalse := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -83,10 +82,8 @@ func ParseArgs(args []string) (Invocation, error) {
 			inv.Subcommand = a
 		case isHelpFlag(a):
 			help = true
-		case inv.Subcommand == "init" && (a == "-backend=false" || a == "--backend=false"):
-			backendFalse = true
 		}
 	}
-	inv.NeedsAuth = inv.Subcommand != "" && !help && !noAuthCommand(inv.Subcommand) && !backendFalse
+	inv.NeedsAuth = inv.Subcommand != "" && !help && !noAuthCommand(inv.Subcommand)
 	return inv, nil
 }

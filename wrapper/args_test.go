@@ -29,7 +29,9 @@ func TestParseArgs(t *testing.T) {
 		{"plan", []string{"plan", "-detailed-exitcode"},
 			Invocation{Args: []string{"plan", "-detailed-exitcode"}, Subcommand: "plan", NeedsAuth: true}, ""},
 		{"plan -help", []string{"plan", "-help"}, Invocation{Args: []string{"plan", "-help"}, Subcommand: "plan"}, ""},
-		{"init -backend=false", []string{"init", "-backend=false"}, Invocation{Args: []string{"init", "-backend=false"}, Subcommand: "init"}, ""},
+		// init -backend=false still installs modules, which may come from
+		// S3 (s3:: sources) and need credentials.
+		{"init -backend=false", []string{"init", "-backend=false"}, Invocation{Args: []string{"init", "-backend=false"}, Subcommand: "init", NeedsAuth: true}, ""},
 		{"init", []string{"init", "-input=false"}, Invocation{Args: []string{"init", "-input=false"}, Subcommand: "init", NeedsAuth: true}, ""},
 		{"chdir", []string{"-chdir=infra", "apply", "-auto-approve"},
 			Invocation{Args: []string{"-chdir=infra", "apply", "-auto-approve"}, Chdir: "infra", Subcommand: "apply", NeedsAuth: true}, ""},

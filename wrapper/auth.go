@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,11 +32,16 @@ func (a *app) identityOverride(inv Invocation) (value, source string) {
 	return "", ""
 }
 
+// sessionConfigEnv names the configuration file whose profiles the run's
+// session directory holds; a nested run reuses them only for the same file.
+const sessionConfigEnv = "TFAUTH_SESSION_CONFIG"
+
 // authenticate runs the pipeline for one terraform run (or `tfauth auth
 // exec`), writes the profiles into a fresh session directory and returns
-// terraform's environment and the private directory to remove afterwards.
-// With nothing to do it returns the environment unchanged.
-func (a *app) authenticate(cfg *authflow.Config, inv Invocation) ([]string, *tfrun.Cleanup, error) {
+// terraform's environment and the private directory, whose cleaner is
+// already running. With nothing to do it returns the environment unchanged.
+// ctx is cancelled by a signal (see signalContext).
+func (a *app) authenticate(ctx context.Context, cfg *authflow.Config, inv Invocation) ([]string, *tfrun.Cleanup, error) {
 	override, source := a.identityOverride(inv)
 	if override != "" && authflow.IdentityDisabled(override) {
 		a.log.Debug("authentication turned off", "by", source)
@@ -48,16 +56,13 @@ func (a *app) authenticate(cfg *authflow.Config, inv Invocation) ([]string, *tfr
 	if len(cfg.Identities) == 0 {
 		return a.p.Env, nil, nil
 	}
-	if d := a.getenv("TFAUTH_SESSION_DIR"); d != "" && source != "--identity" {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			// A terraform run by tfauth runs terraform again (local-exec,
-			// terragrunt): its profiles are still live, so reuse them.
-			a.log.Debug("reusing the profiles of the enclosing tfauth run", "dir", d)
-			return a.p.Env, nil, nil
-		}
+	if a.reusable(cfg, override, source) {
+		// A terraform run by tfauth runs terraform again (local-exec,
+		// terragrunt) for the same configuration and primary: the
+		// enclosing run's profiles are still live, so reuse them.
+		a.log.Debug("reusing the profiles of the enclosing tfauth run", "dir", a.getenv(authflow.SessionDirEnv))
+		return a.p.Env, nil, nil
 	}
-	ctx, stop := signalContext()
-	defer stop()
 	res, err := a.pipeline(ctx, cfg, inv, scopeRun, func(id string, err error) {
 		a.log.Warn(fmt.Sprintf("%v; the run goes on without profile %q", err, id))
 	})
@@ -68,12 +73,51 @@ func (a *app) authenticate(cfg *authflow.Config, inv Invocation) ([]string, *tfr
 	if err != nil {
 		return nil, nil, err
 	}
+	cleanup := &tfrun.Cleanup{Dir: sd.Path, Lock: sd.Lock}
+	if err := tfrun.StartCleaner(cleanup); err != nil {
+		_ = sd.Remove()
+		return nil, nil, err
+	}
 	files, err := authflow.WriteProfiles(sd.Path, res, cfg.Options.UserProfiles, a.getenv)
 	if err != nil {
 		_ = sd.Remove()
 		return nil, nil, err
 	}
-	return authflow.Env(a.p.Env, files, res, sd.Path), &tfrun.Cleanup{Dir: sd.Path, Lock: sd.Lock}, nil
+	env := authflow.Env(a.p.Env, files, res, sd.Path)
+	return tfrun.SetEnv(env, map[string]string{sessionConfigEnv: cfg.File}), cleanup, nil
+}
+
+// reusable reports whether this run is nested in a tfauth run (terraform →
+// local-exec → terraform) whose profiles it can use as they are: the
+// enclosing session directory still exists, it was made for the same
+// configuration file, and no other primary is asked for.
+func (a *app) reusable(cfg *authflow.Config, override, source string) bool {
+	d := a.getenv(authflow.SessionDirEnv)
+	if d == "" || source == "--identity" || a.getenv(sessionConfigEnv) != cfg.File {
+		return false
+	}
+	if override != "" && override != a.getenv("AWS_PROFILE") {
+		return false
+	}
+	fi, err := os.Stat(d)
+	return err == nil && fi.IsDir()
+}
+
+// handoff hands the process over to h after authentication: it stops
+// catching signals, and if one arrived meanwhile, removes the directory
+// and reports it instead of starting the program. ctx and stop come from
+// signalContext (stop may be nil when nothing was authenticated).
+func (a *app) handoff(ctx context.Context, stop func(), h tfrun.Handoff) (int, error) {
+	if stop != nil {
+		stop()
+		if err := signalErr(ctx); err != nil {
+			if h.Cleanup != nil {
+				_ = os.RemoveAll(h.Cleanup.Dir)
+			}
+			return authExitCode(err), err
+		}
+	}
+	return tfrun.Exec(h)
 }
 
 // scope says which identities a pipeline authenticates.
@@ -166,17 +210,21 @@ func allIdentities(cfg *authflow.Config, primary string) []string {
 }
 
 // runtimeBase is where private credential directories go: $XDG_RUNTIME_DIR
-// (a per-user tmpfs on most Linux desktops) when usable, else the temp dir.
+// (a per-user tmpfs on most Linux desktops) when usable, else the temp dir;
+// always absolute, since terraform may change directory (-chdir).
 func runtimeBase(getenv func(string) string) string {
+	base := os.TempDir()
 	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			return d
+			base = d
 		}
+	} else if d := getenv("TMPDIR"); d != "" {
+		base = d
 	}
-	if d := getenv("TMPDIR"); d != "" {
-		return d
+	if abs, err := filepath.Abs(base); err == nil {
+		return abs
 	}
-	return os.TempDir()
+	return base
 }
 
 // signalError reports that authentication was interrupted by a signal.
@@ -203,39 +251,50 @@ func signalName(sig syscall.Signal) string {
 type sigCtxKey struct{}
 
 // signalContext returns a context cancelled by SIGINT, SIGTERM or SIGHUP,
-// which records the signal for signalErr. It covers authentication only:
-// terraform receives signals directly once it runs.
+// which records the signal for signalErr, and a stop function (safe to call
+// more than once) that restores the default actions and still records a
+// signal that arrived just before. It covers authentication only: terraform
+// receives signals directly once it runs.
 func signalContext() (context.Context, func()) {
 	got := make(chan os.Signal, 1)
 	signal.Notify(got, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	var which syscall.Signal
-	holder := &which
+	holder := new(atomic.Int32)
 	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), sigCtxKey{}, holder))
+	record := func(s os.Signal) {
+		if ss, ok := s.(syscall.Signal); ok {
+			holder.CompareAndSwap(0, int32(ss))
+		}
+		cancel()
+	}
 	done := make(chan struct{})
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		select {
 		case s := <-got:
-			if ss, ok := s.(syscall.Signal); ok {
-				*holder = ss
-			}
-			cancel()
+			record(s)
 		case <-done:
 		}
 	}()
+	var once sync.Once
 	return ctx, func() {
-		signal.Stop(got)
-		close(done)
-		cancel()
+		once.Do(func() {
+			signal.Stop(got)
+			close(done)
+			<-exited
+			select {
+			case s := <-got:
+				record(s)
+			default:
+			}
+		})
 	}
 }
 
 // signalErr returns a signalError when ctx was cancelled by a signal.
 func signalErr(ctx context.Context) error {
-	if ctx.Err() == nil {
-		return nil
-	}
-	if h, ok := ctx.Value(sigCtxKey{}).(*syscall.Signal); ok && *h != 0 {
-		return signalError{sig: *h}
+	if h, ok := ctx.Value(sigCtxKey{}).(*atomic.Int32); ok && h.Load() != 0 {
+		return signalError{sig: syscall.Signal(h.Load())}
 	}
 	return nil
 }

@@ -1,17 +1,19 @@
 package wrapper
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -248,7 +250,7 @@ func buildList(cfg *authflow.Config) *listOutput {
 	byProvider := map[string][]string{}
 	byIdentity := map[string][]string{}
 	var standalone []string
-	for _, name := range sortedNames(cfg.Identities) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Identities)) {
 		id := cfg.Identities[name]
 		if id.Required {
 			out.Required = append(out.Required, name)
@@ -269,7 +271,7 @@ func buildList(cfg *authflow.Config) *listOutput {
 		id := cfg.Identities[name]
 		n := &listNode{
 			Type: "identity", Name: name, Kind: id.Kind,
-			Region:  firstOf(id.Principal.Region, id.Region),
+			Region:  cmp.Or(id.Principal.Region, id.Region),
 			RoleARN: id.Principal.AssumeRole, Default: id.Default, Required: id.Required,
 			Line: id.Line, Children: []*listNode{},
 		}
@@ -280,7 +282,7 @@ func buildList(cfg *authflow.Config) *listOutput {
 		}
 		return n
 	}
-	for _, pname := range sortedNames(cfg.Providers) {
+	for _, pname := range slices.Sorted(maps.Keys(cfg.Providers)) {
 		p := cfg.Providers[pname]
 		n := &listNode{Type: "provider", Name: pname, Kind: p.Kind, Region: p.Region, Line: p.Line, Children: []*listNode{}}
 		for _, c := range byProvider[pname] {
@@ -291,7 +293,7 @@ func buildList(cfg *authflow.Config) *listOutput {
 	for _, name := range standalone {
 		out.Tree = append(out.Tree, identityNode(name))
 	}
-	for _, name := range sortedNames(cfg.Identities) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Identities)) {
 		if !placed[name] {
 			out.Tree = append(out.Tree, identityNode(name))
 		}
@@ -543,6 +545,8 @@ func (a *app) whoami(ctx context.Context, cfg *authflow.Config, res *authflow.Re
 		conc = authflow.DefaultConcurrency
 	}
 	sem := make(chan struct{}, conc)
+	// One checker for all: the STS settings and CA bundle are read once.
+	checker := authflow.NewCallerChecker(authflow.RunOptions{Getenv: a.getenv, Timeout: cfg.Options.Timeout, Logger: a.log})
 	var wg sync.WaitGroup
 	for _, e := range entries {
 		if ferr := res.Failures[e.Identity]; ferr != nil {
@@ -558,7 +562,7 @@ func (a *app) whoami(ctx context.Context, cfg *authflow.Config, res *authflow.Re
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			who, err := authflow.WhoAmI(ctx, c, authflow.RunOptions{Getenv: a.getenv, Timeout: cfg.Options.Timeout, Logger: a.log})
+			who, err := checker.WhoAmI(ctx, c)
 			if err != nil {
 				e.Error = fmt.Sprintf("identity %q: %v", e.Identity, err)
 				return
@@ -596,7 +600,7 @@ func printWhoami(w io.Writer, entries []*whoamiEntry, now time.Time) {
 			continue
 		}
 		b.WriteString("\n")
-		fmt.Fprintf(&b, "  account  %s\n  arn      %s\n  region   %s\n", e.Account, e.ARN, orNone(e.Region))
+		fmt.Fprintf(&b, "  account  %s\n  arn      %s\n  region   %s\n", e.Account, e.ARN, cmp.Or(e.Region, "(none)"))
 		if e.Expiration == nil {
 			b.WriteString("  expires  never\n")
 		} else {
@@ -619,13 +623,6 @@ func untilText(d time.Duration) string {
 		return fmt.Sprintf("%dh", m/60)
 	}
 	return fmt.Sprintf("%dh%dm", m/60, m%60)
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 func (a *app) cmdAuthEnv(args []string) (int, error) {
@@ -745,6 +742,8 @@ func (a *app) cmdAuthExec(args []string) (int, error) {
 	}
 	env := a.p.Env
 	var cleanup *tfrun.Cleanup
+	var ctx context.Context
+	var stop func()
 	if override, _ := a.identityOverride(inv); override == "" || !authflow.IdentityDisabled(override) {
 		cfg, err := a.requireConfig()
 		if err != nil {
@@ -753,7 +752,9 @@ func (a *app) cmdAuthExec(args []string) (int, error) {
 		if err := requireIdentities(cfg); err != nil {
 			return 1, err
 		}
-		env, cleanup, err = a.authenticate(cfg, inv)
+		ctx, stop = signalContext()
+		defer stop()
+		env, cleanup, err = a.authenticate(ctx, cfg, inv)
 		if err != nil {
 			return authExitCode(err), err
 		}
@@ -767,7 +768,7 @@ func (a *app) cmdAuthExec(args []string) (int, error) {
 		return 127, err
 	}
 	a.log.Debug("handing off", "path", path)
-	return tfrun.Exec(tfrun.Handoff{
+	return a.handoff(ctx, stop, tfrun.Handoff{
 		Path:    path,
 		Argv0:   name,
 		Args:    inv.Args[1:],
@@ -880,22 +881,4 @@ func (a *app) tempBases() []string {
 		out = append(out, d)
 	}
 	return out
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func firstOf(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

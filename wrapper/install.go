@@ -1,6 +1,7 @@
 package wrapper
 
 import (
+	"cmp"
 	"crypto/rand"
 	"debug/buildinfo"
 	"encoding/hex"
@@ -54,7 +55,7 @@ func (a *app) cmdShimInstall(args []string) (int, error) {
 	if d == "" {
 		home := a.getenv("HOME")
 		if runtime.GOOS == "windows" {
-			home = firstOf(a.getenv("USERPROFILE"), home)
+			home = cmp.Or(a.getenv("USERPROFILE"), home)
 		}
 		if home == "" {
 			return 1, errors.New("no home directory to install into: pass --dir DIR")

@@ -76,8 +76,10 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(write)
 	msg := b.String()
 	if h.github {
-		// A workflow command is one line: encode newlines as GitHub does.
-		msg = strings.ReplaceAll(strings.ReplaceAll(msg, "%", "%25"), "\n", "%0A")
+		// A workflow command is one line: encode % and line breaks as the
+		// runner's toolkit does (escapeData); a bare carriage return would
+		// end the command early, as a newline does.
+		msg = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(msg)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

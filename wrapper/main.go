@@ -28,6 +28,11 @@ type Process struct {
 	Stdout, Stderr io.Writer
 	// Version is tfauth's release version ("" in development builds).
 	Version string
+	// ReraiseSignals makes an authentication interrupted by a signal end
+	// the process by that same signal, as a shell expects of a child it
+	// interrupted (a loop in a script stops), instead of exiting 128+N.
+	// Only the real process sets it; tests must not kill themselves.
+	ReraiseSignals bool
 }
 
 // app carries one invocation's state.
@@ -49,9 +54,9 @@ func Main(p Process) int {
 	a.github = a.getenv("GITHUB_ACTIONS") == "true"
 	a.log = newLogger(p.Stderr, a.getenv)
 
-	name := "tfauth"
+	name, args := "tfauth", []string(nil)
 	if len(p.Args) > 0 {
-		name = filepath.Base(p.Args[0])
+		name, args = filepath.Base(p.Args[0]), p.Args[1:]
 		if ext := filepath.Ext(name); strings.EqualFold(ext, ".exe") {
 			name = strings.TrimSuffix(name, ext)
 		}
@@ -59,14 +64,18 @@ func Main(p Process) int {
 	var code int
 	var err error
 	if strings.HasPrefix(name, "terraform") {
-		code, err = a.shim(name, p.Args[1:], "")
+		code, err = a.shim(name, args, "")
 	} else {
-		code, err = a.cli(p.Args[1:])
+		code, err = a.cli(args)
 	}
 	if err != nil {
 		a.printError(err)
 		if code == 0 {
 			code = 1
+		}
+		var se signalError
+		if p.ReraiseSignals && errors.As(err, &se) {
+			reraise(se.sig)
 		}
 	}
 	return code

@@ -1,6 +1,7 @@
 package wrapper
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,11 +30,17 @@ func (a *app) shim(name string, args []string, flagIdentity string) (int, error)
 	env := a.p.Env
 	var cleanup *tfrun.Cleanup
 	var cfg *authflow.Config
+	var ctx context.Context
+	var stop func()
 
 	if chain.DirectHandoff {
 		// Another tfauth ran this file as if it were terraform and has done
 		// any authentication already: pass straight through to the next one.
 		a.log.Debug("handed off from another tfauth shim; passing through", "skipped", chain.Skip)
+	} else if !inv.NeedsAuth && !inv.IdentitySet {
+		// Fast path (version, fmt, validate, ...): only terraform.path
+		// matters, so the configuration is not loaded in full.
+		cfg = a.terraformPathOnly(inv)
 	} else {
 		cfg, err = a.loadConfig(inv)
 		if err != nil {
@@ -43,11 +50,11 @@ func (a *app) shim(name string, args []string, flagIdentity string) (int, error)
 			a.log.Warn(fmt.Sprintf("ignoring the configuration for this command: %v", err))
 			cfg = nil
 		}
-		if inv.NeedsAuth || inv.IdentitySet {
-			env, cleanup, err = a.authenticate(cfg, inv)
-			if err != nil {
-				return authExitCode(err), err
-			}
+		ctx, stop = signalContext()
+		defer stop()
+		env, cleanup, err = a.authenticate(ctx, cfg, inv)
+		if err != nil {
+			return authExitCode(err), err
 		}
 	}
 
@@ -59,13 +66,30 @@ func (a *app) shim(name string, args []string, flagIdentity string) (int, error)
 		return 1, err
 	}
 	a.log.Debug("handing off to terraform", "path", tfPath)
-	return tfrun.Exec(tfrun.Handoff{
+	return a.handoff(ctx, stop, tfrun.Handoff{
 		Path:    tfPath,
 		Argv0:   name,
 		Args:    inv.Args,
 		Env:     tfrun.MarkEnv(env, chain, self, os.Getpid()),
 		Cleanup: cleanup,
 	})
+}
+
+// terraformPathOnly returns, for a command that needs no credentials, a
+// configuration holding just terraform.path, or nil. A configuration it
+// cannot read is reported as a warning and otherwise ignored.
+func (a *app) terraformPathOnly(inv Invocation) *authflow.Config {
+	path, err := a.configPath(inv)
+	if err == nil && path != "" {
+		var ts authflow.TerraformSettings
+		if ts, err = authflow.LoadTerraformSettings(path); err == nil {
+			return &authflow.Config{File: path, Terraform: ts}
+		}
+	}
+	if err != nil {
+		a.log.Warn(fmt.Sprintf("ignoring the configuration for this command: %v", err))
+	}
+	return nil
 }
 
 // nestingError stops a runaway chain of tfauth invocations.
@@ -75,21 +99,31 @@ func nestingError(depth int) error {
 
 // loadConfig finds and loads the configuration for the directory terraform
 // will run in; it returns nil when there is none.
-// A --config FILE given to tfauth's command line wins over the search.
 func (a *app) loadConfig(inv Invocation) (*authflow.Config, error) {
+	path, err := a.configPath(inv)
+	if err != nil || path == "" {
+		return nil, err
+	}
+	return authflow.Load(path)
+}
+
+// configPath finds the configuration file for the directory terraform will
+// run in, or "" when there is none. A --config FILE given to tfauth's
+// command line wins over the search.
+func (a *app) configPath(inv Invocation) (string, error) {
 	if a.configFile != "" {
 		fi, err := os.Stat(a.configFile)
 		if err != nil {
-			return nil, fmt.Errorf("--config %s: %w", a.configFile, err)
+			return "", fmt.Errorf("--config %s: %w", a.configFile, err)
 		}
 		if fi.IsDir() {
-			return nil, fmt.Errorf("--config %s: is a directory, not a configuration file", a.configFile)
+			return "", fmt.Errorf("--config %s: is a directory, not a configuration file", a.configFile)
 		}
-		return authflow.Load(a.configFile)
+		return a.configFile, nil
 	}
 	wd, err := os.Getwd()
 	if err != nil {
-		return nil, fmt.Errorf("find the working directory: %w", err)
+		return "", fmt.Errorf("find the working directory: %w", err)
 	}
 	dir := wd
 	if inv.Chdir != "" {
@@ -98,11 +132,7 @@ func (a *app) loadConfig(inv Invocation) (*authflow.Config, error) {
 			dir = filepath.Join(wd, dir)
 		}
 	}
-	path, err := authflow.Discover(dir, a.getenv)
-	if err != nil || path == "" {
-		return nil, err
-	}
-	return authflow.Load(path)
+	return authflow.Discover(dir, a.getenv)
 }
 
 // findOptions says where the real terraform named name is looked for:

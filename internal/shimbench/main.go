@@ -45,7 +45,8 @@ func run(tf, tfauth, floor string, pairs int) error {
 	shimDir := filepath.Join(work, "shim")
 	realDir := filepath.Join(work, "real")
 	fmtDir := filepath.Join(work, "fmt")
-	for _, d := range []string{shimDir, realDir, fmtDir} {
+	cfgDir := filepath.Join(work, "configured")
+	for _, d := range []string{shimDir, realDir, fmtDir, cfgDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -62,6 +63,11 @@ func run(tf, tfauth, floor string, pairs int) error {
 			return err
 		}
 	}
+	// A configured root module: tfauth finds tfauth.yaml, but `version`
+	// needs no credentials, so only terraform.path is read from it.
+	if err := os.WriteFile(filepath.Join(cfgDir, "tfauth.yaml"), []byte(benchConfig), 0o644); err != nil {
+		return err
+	}
 	env := append(os.Environ(), "FLOORSHIM_TARGET="+tf,
 		"PATH="+shimDir+string(os.PathListSeparator)+realDir+string(os.PathListSeparator)+"/usr/bin:/bin",
 		"TF_CLI_CONFIG_FILE=/dev/null", "CHECKPOINT_DISABLE=1", "TFAUTH_CONFIG=", "HOME="+work)
@@ -72,6 +78,7 @@ func run(tf, tfauth, floor string, pairs int) error {
 	}{
 		{"terraform version", []string{"version"}, work},
 		{"terraform fmt -check", []string{"fmt", "-check"}, fmtDir},
+		{"terraform version, tfauth.yaml present", []string{"version"}, cfgDir},
 	}
 	fmt.Printf("| command | pairs | bare median | tfauth median | tfauth ratio | tfauth added | floor shim ratio | floor shim added |\n|---|---|---|---|---|---|---|---|\n")
 	for _, c := range cases {
@@ -107,6 +114,24 @@ func run(tf, tfauth, floor string, pairs int) error {
 	}
 	return nil
 }
+
+const benchConfig = `auth:
+  providers:
+    github:
+      kind: github/oidc
+  identities:
+    core-network:
+      kind: aws/assume-role
+      default: true
+      required: true
+      via: {provider: github}
+      principal: {assume_role: "arn:aws:iam::111111111111:role/core-network"}
+    plat-prod:
+      kind: aws/assume-role
+      required: true
+      via: {provider: github}
+      principal: {assume_role: "arn:aws:iam::222222222222:role/plat-prod"}
+`
 
 // timeOne runs one command and returns its wall time in milliseconds.
 func timeOne(path string, args []string, dir string, env []string) (float64, error) {
