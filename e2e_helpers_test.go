@@ -145,6 +145,8 @@ func sigdrive() {
 	group := fs.Bool("group", false, "signal the whole process group")
 	count := fs.Int("count", 1, "how many signals to send")
 	after := fs.Duration("after", 0, "send the signal this long after the start instead of waiting for -wait")
+	within := fs.Duration("within", 0, "fail unless the command exits this soon after the signal")
+	expectPID := fs.Bool("expect-pid", false, "fail unless a stdout line is pid=<the PID sigdrive started>: the program that printed it replaced the started process instead of running as its child")
 	fs.Parse(os.Args[1:])
 	args := fs.Args()
 	if len(args) == 0 {
@@ -169,8 +171,13 @@ func sigdrive() {
 	timer := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
 	defer timer.Stop()
 	var once sync.Once
+	var sentAt time.Time
+	var sentMu sync.Mutex
 	send := func() {
 		once.Do(func() {
+			sentMu.Lock()
+			sentAt = time.Now()
+			sentMu.Unlock()
 			target := cmd.Process.Pid
 			if *group {
 				target = -target
@@ -185,18 +192,33 @@ func sigdrive() {
 	if *after > 0 {
 		time.AfterFunc(*after, send)
 	}
+	pidLine := fmt.Sprintf("pid=%d", cmd.Process.Pid)
+	sawPID := false
 	for sc.Scan() {
 		fmt.Println(sc.Text())
+		if sc.Text() == pidLine {
+			sawPID = true
+		}
 		if *after == 0 && re.MatchString(sc.Text()) {
 			send()
 		}
 	}
 	_, _ = io.Copy(os.Stdout, stdout)
 	err = cmd.Wait()
+	exited := time.Now()
 	neverSent := false
 	once.Do(func() { neverSent = true })
 	if neverSent {
 		fail("sigdrive: never saw a line matching %q", *wait)
+	}
+	sentMu.Lock()
+	took := exited.Sub(sentAt)
+	sentMu.Unlock()
+	if *within > 0 && took > *within {
+		fail("sigdrive: the command took %v to exit after the signal; want at most %v", took.Round(time.Millisecond), *within)
+	}
+	if *expectPID && !sawPID {
+		fail("sigdrive: no stdout line %q: the program ran in another process than the one started", pidLine)
 	}
 	os.Exit(statusOf(err))
 }

@@ -32,30 +32,59 @@ var repoRoot, _ = os.Getwd()
 var realVersions = []string{"1.5.7", "1.8.5"}
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupM{m}, map[string]func(){
 		"ptydrive": ptydrive,
 		"sigdrive": sigdrive,
 	})
 }
 
-// builtBinary builds tfauth once per test process.
-var builtBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "e2e-tfauth-bin")
-	if err != nil {
-		return "", err
+// cleanupM runs the tests, then removes the built binary's directory.
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
+	tfauthBuild.remove()
+	return code
+}
+
+// binaryBuild builds tfauth once per test process, on first use.
+type binaryBuild struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// tfauthBuild is the test process's build of tfauth.
+var tfauthBuild binaryBuild
+
+func (b *binaryBuild) get() (string, error) {
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "e2e-tfauth-bin"); b.err != nil {
+			return
+		}
+		out := filepath.Join(b.dir, "tfauth")
+		cmd := exec.Command("go", "build", "-o", out, ".")
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			b.err = fmt.Errorf("go build: %w", err)
+			return
+		}
+		b.path = out
+	})
+	return b.path, b.err
+}
+
+// remove deletes the build, once every test is done.
+func (b *binaryBuild) remove() {
+	if b.dir != "" {
+		_ = os.RemoveAll(b.dir)
 	}
-	out := filepath.Join(dir, "tfauth")
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build: %w", err)
-	}
-	return out, nil
-})
+}
 
 func tfauthBinary(t *testing.T) string {
 	t.Helper()
-	p, err := builtBinary()
+	p, err := tfauthBuild.get()
 	if err != nil {
 		t.Fatalf("building tfauth: %v", err)
 	}
@@ -112,7 +141,9 @@ func setup(t *testing.T, realTF string) func(*testscript.Env) error {
 			path = append(path, filepath.Dir(realTF))
 			e.Setenv("REALTF", realTF)
 		}
-		path = append(path, helpers, "/usr/local/bin", "/usr/bin", "/bin")
+		// Not /usr/local/bin: a machine may have a terraform there, which a
+		// fresh CI machine does not.
+		path = append(path, helpers, "/usr/bin", "/bin")
 		e.Setenv("PATH", strings.Join(path, string(os.PathListSeparator)))
 		e.Setenv("TFAUTH_BIN", bin)
 		e.Setenv("REPO", repoRoot)
@@ -213,13 +244,19 @@ func awsPluginDir() string {
 	return ""
 }
 
-// condition answers the scripts' [awsprovider] condition.
-func condition(cond string) (bool, error) {
-	switch cond {
-	case "awsprovider":
-		return awsPluginDir() != "", nil
+// condition answers the scripts' conditions for terraform version v:
+// [awsprovider] (a local plugin directory has hashicorp/aws) and [tf15]
+// (terraform 1.5, whose S3 backend uses the older AWS SDK).
+func condition(v string) func(string) (bool, error) {
+	return func(cond string) (bool, error) {
+		switch cond {
+		case "awsprovider":
+			return awsPluginDir() != "", nil
+		case "tf15":
+			return strings.HasPrefix(v, "1.5."), nil
+		}
+		return false, fmt.Errorf("unknown condition %q", cond)
 	}
-	return false, fmt.Errorf("unknown condition %q", cond)
 }
 
 func TestScriptsRealTerraform(t *testing.T) {
@@ -235,7 +272,7 @@ func TestScriptsRealTerraform(t *testing.T) {
 			tf := realTerraform(t, v)
 			testscript.Run(t, testscript.Params{
 				Dir:       "testdata/script/tf",
-				Condition: condition,
+				Condition: condition(v),
 				Setup: func(e *testscript.Env) error {
 					e.Setenv("TFVER", v)
 					e.Setenv("AWS_PLUGIN_DIR", awsPluginDir())

@@ -163,6 +163,8 @@ type Emulator struct {
 	oidcFailLeft atomic.Int64
 
 	mu       sync.Mutex
+	inFlight int // STS requests being served
+	maxIn    int // the most at once since start or ResetInFlight
 	denied   map[string]bool
 	sessions map[string]*session // by access key ID
 	calls    []Call
@@ -340,6 +342,39 @@ func (e *Emulator) Env() map[string]string {
 
 // SetLatency adds d to every STS and OIDC token request.
 func (e *Emulator) SetLatency(d time.Duration) { e.latency.Store(int64(d)) }
+
+// MaxInFlight returns the highest number of STS requests served at once
+// since start or the last [Emulator.ResetInFlight]. A request counts from
+// its arrival, through the configured latency, until its reply is written,
+// so with [Emulator.SetLatency] it shows how many requests a client keeps
+// open at the same time.
+func (e *Emulator) MaxInFlight() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.maxIn
+}
+
+// ResetInFlight starts MaxInFlight afresh: from the number of STS requests
+// being served right now (0 when the emulator is idle).
+func (e *Emulator) ResetInFlight() {
+	e.mu.Lock()
+	e.maxIn = e.inFlight
+	e.mu.Unlock()
+}
+
+// enterSTS counts an STS request in flight and returns the function that
+// ends it; calls after the first do nothing.
+func (e *Emulator) enterSTS() (leave func()) {
+	e.mu.Lock()
+	e.inFlight++
+	e.maxIn = max(e.maxIn, e.inFlight)
+	e.mu.Unlock()
+	return sync.OnceFunc(func() {
+		e.mu.Lock()
+		e.inFlight--
+		e.mu.Unlock()
+	})
+}
 
 // Throttle makes the next n STS requests fail with 400 Throttling.
 func (e *Emulator) Throttle(n int) { e.throttleLeft.Store(int64(n)) }

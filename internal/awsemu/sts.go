@@ -47,10 +47,18 @@ func accessDenied(caller, action, role string) *stsError {
 }
 
 func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
-	e.sleep(r.Context())
+	// The request leaves the in-flight count before its reply is written:
+	// a client that starts another request on reading the reply must not
+	// find this one still counted.
+	leave := e.enterSTS()
+	defer leave()
 	requestID := newRequestID()
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxSTSBody+1))
+	// Sleep once the body is read: only then does the server notice a
+	// client that gives up, and end the wait.
+	e.sleep(r.Context())
 	if err != nil || len(body) > maxSTSBody {
+		leave()
 		writeSTSError(w, requestID, &stsError{http.StatusBadRequest, "InvalidRequest", "request body unreadable or too large"})
 		return
 	}
@@ -59,6 +67,7 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		form = r.URL.Query()
 	}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		leave()
 		writeSTSError(w, requestID, &stsError{http.StatusMethodNotAllowed, "InvalidAction", "STS accepts POST and GET"})
 		return
 	}
@@ -68,11 +77,13 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		call.ErrorCode = serr.code
 		e.recordCall(call)
 		e.log.Debug("sts request failed", "action", call.Action, "role", call.RoleARN, "caller", call.CallerARN, "code", serr.code)
+		leave()
 		writeSTSError(w, requestID, serr)
 		return
 	}
 	e.recordCall(call)
 	e.log.Debug("sts request", "action", call.Action, "role", call.RoleARN, "caller", call.CallerARN)
+	leave()
 	writeSTSResult(w, requestID, call.Action, resp)
 }
 

@@ -338,14 +338,18 @@ func TestThrottle(t *testing.T) {
 }
 
 func TestLatency(t *testing.T) {
+	t.Parallel()
+	// A latency far above any scheduling delay of a loaded machine, so that
+	// the call after SetLatency(0) is told apart from one that still pays it.
+	const latency = 2 * time.Second
 	e := startEmu(t, testConfig())
-	e.SetLatency(300 * time.Millisecond)
+	e.SetLatency(latency)
 	start := time.Now()
 	if _, err := stsClient(e, userCreds()).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d < 300*time.Millisecond {
-		t.Errorf("call took %v; want at least the 300ms latency", d)
+	if d := time.Since(start); d < latency {
+		t.Errorf("call took %v; want at least the %v latency", d, latency)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -358,8 +362,105 @@ func TestLatency(t *testing.T) {
 	if _, err := stsClient(e, userCreds()).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 250*time.Millisecond {
-		t.Errorf("call took %v after SetLatency(0)", d)
+	if d := time.Since(start); d >= latency/2 {
+		t.Errorf("call took %v after SetLatency(0); want well under the %v latency removed", d, latency)
+	}
+}
+
+// TestMaxInFlight checks the count of STS requests served at once: n
+// requests held open by the latency count n, requests one after another
+// count 1, and ResetInFlight starts again from the requests being served.
+func TestMaxInFlight(t *testing.T) {
+	t.Parallel()
+	e := startEmu(t, testConfig())
+	if got := e.MaxInFlight(); got != 0 {
+		t.Fatalf("MaxInFlight() = %d before any request; want 0", got)
+	}
+	call := func() error {
+		_, err := stsClient(e, userCreds()).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+		return err
+	}
+	concurrently := func(n int) {
+		t.Helper()
+		errs := make(chan error, n)
+		for range n {
+			go func() { errs <- call() }()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	// A latency far longer than it takes to start the requests on a
+	// loaded machine: all of them are served at the same time.
+	e.SetLatency(time.Second)
+	const n = 5
+	concurrently(n)
+	if got := e.MaxInFlight(); got != n {
+		t.Errorf("MaxInFlight() = %d after %d concurrent requests; want %d", got, n, n)
+	}
+
+	// Failed requests count as well: they are served like any other.
+	e.ResetInFlight()
+	e.Throttle(3)
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			_, err := stsClient(e, userCreds()).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{},
+				func(o *sts.Options) { o.RetryMaxAttempts = 1 })
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err == nil {
+			t.Error("a throttled request succeeded")
+		}
+	}
+	if got := e.MaxInFlight(); got != 3 {
+		t.Errorf("MaxInFlight() = %d after 3 concurrent throttled requests; want 3", got)
+	}
+
+	// Idle: a reset starts from 0, and requests in sequence never overlap,
+	// even though each next one starts as soon as the reply is read.
+	e.ResetInFlight()
+	if got := e.MaxInFlight(); got != 0 {
+		t.Errorf("MaxInFlight() = %d after a reset while idle; want 0", got)
+	}
+	e.SetLatency(0)
+	for range 20 {
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.MaxInFlight(); got != 1 {
+		t.Errorf("MaxInFlight() = %d after requests in sequence; want 1", got)
+	}
+
+	// A reset while requests are served starts from those.
+	e.ResetInFlight()
+	e.SetLatency(time.Second)
+	done := make(chan error, 2)
+	for range 2 {
+		go func() { done <- call() }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.MaxInFlight() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.ResetInFlight()
+	if got := e.MaxInFlight(); got != 2 {
+		t.Errorf("MaxInFlight() = %d after a reset with 2 requests being served; want 2", got)
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ResetInFlight()
+	if got := e.MaxInFlight(); got != 0 {
+		t.Errorf("MaxInFlight() = %d after a reset once they ended; want 0", got)
 	}
 }
 

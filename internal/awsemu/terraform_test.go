@@ -27,7 +27,11 @@ func terraformBinary(t *testing.T, version string) string {
 	t.Helper()
 	dir := os.Getenv("TFAUTH_TEST_TERRAFORM_DIR")
 	if dir == "" {
-		dir = "/root/.cache/tfauth/terraform"
+		home, err := os.UserHomeDir()
+		if err != nil {
+			t.Skipf("no TFAUTH_TEST_TERRAFORM_DIR and no home directory: %v", err)
+		}
+		dir = filepath.Join(home, ".cache", "tfauth", "terraform")
 	}
 	bin := filepath.Join(dir, version, "terraform")
 	if _, err := os.Stat(bin); err != nil {
