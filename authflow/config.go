@@ -414,7 +414,7 @@ func (p *parser) unknownKey(k *yaml.Node, prefix, ctx string, known []string) {
 	for i, s := range known {
 		base[i] = strings.TrimPrefix(s, prefix)
 	}
-	if s := nearest(k.Value, base); s != "" {
+	if s := Nearest(k.Value, base); s != "" {
 		hint = fmt.Sprintf("did you mean %q?", prefix+s)
 	}
 	p.add(k, hint, "%s: unknown key %q", ctx, prefix+k.Value)
@@ -602,7 +602,7 @@ func (p *parser) auth(key, n *yaml.Node, cfg *Config) {
 			p.ignored(kv.val, "auth.console", []string{"isolated"})
 		default:
 			p.unknownKey(kv.key, "", "auth", authKeys)
-			if nearest(kv.key.Value, authKeys) == "identities" {
+			if Nearest(kv.key.Value, authKeys) == "identities" {
 				p.anyIdentity = true // the typo is reported; "no identities" would be noise
 			}
 		}
@@ -958,7 +958,7 @@ func (p *parser) standalone(id *Identity, f identityFields, ctx string) {
 		kvs, _ := p.mapping(f.principal.val, ctx, "principal")
 		for _, kv := range kvs {
 			if kv.key.Value != "region" {
-				p.unknownKey(kv.key, "principal.", ctx, []string{"principal.region"})
+				p.standalonePrincipalKey(kv.key, id, ctx)
 				continue
 			}
 			if v, ok := p.str(kv.val, ctx, "principal.region"); ok && v != "" && p.checkRegion(kv.val, ctx, "principal.region", v) {
@@ -983,6 +983,21 @@ func (p *parser) standalone(id *Identity, f identityFields, ctx string) {
 			id.Profile, _ = p.str(kv.val, ctx, "spec.profile")
 		}
 	}
+}
+
+// standalonePrincipalKey reports a principal key other than region on an
+// aws/ambient or aws/user identity: one of aws/assume-role's keys is known
+// but not used by this kind, anything else is unknown.
+func (p *parser) standalonePrincipalKey(k *yaml.Node, id *Identity, ctx string) {
+	if !slices.Contains(principalKeys, k.Value) {
+		p.unknownKey(k, "principal.", ctx, []string{"principal.region"})
+		return
+	}
+	hint := "remove it (" + id.Kind + " reads only principal.region)"
+	if k.Value == "assume_role" {
+		hint = fmt.Sprintf("move it to an %s identity with via: {identity: %s}", KindAssumeRole, id.Name)
+	}
+	p.add(k, hint, "%s: principal.%s is not used by %s", ctx, k.Value, id.Kind)
 }
 
 // userCredentials accepts only region from Atmos' credentials: block and

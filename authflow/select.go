@@ -40,7 +40,7 @@ func Select(cfg *Config, override string) (string, error) {
 			return override, nil
 		}
 		hint := ""
-		if s := nearest(override, names); s != "" {
+		if s := Nearest(override, names); s != "" {
 			hint = fmt.Sprintf(" (did you mean %q?)", s)
 			if strings.EqualFold(s, override) {
 				hint = fmt.Sprintf(" (did you mean %q? identity names are case-sensitive)", s)

@@ -148,7 +148,7 @@ func (p *parser) crossCheck(cfg *Config) {
 
 // refHint suggests a fix for a via reference to an undefined name.
 func refHint[A, B any](what, v string, same map[string]A, other map[string]B, otherWhat string) string {
-	if s := nearest(v, slices.Sorted(maps.Keys(same))); s != "" {
+	if s := Nearest(v, slices.Sorted(maps.Keys(same))); s != "" {
 		return fmt.Sprintf("did you mean %q?", s)
 	}
 	if _, ok := other[v]; ok {
@@ -285,9 +285,11 @@ func chainRegion(cfg *Config, id *Identity) string {
 	return ""
 }
 
-// nearest returns the candidate closest to s (case-insensitive match first,
-// then a small edit distance), or "".
-func nearest(s string, candidates []string) string {
+// Nearest returns the candidate closest to s (case-insensitive match first,
+// then a small edit distance), or "" when none is close enough to suggest.
+// It suggests configuration keys and identity names, and tfauth's commands
+// on the command line.
+func Nearest(s string, candidates []string) string {
 	for _, c := range candidates {
 		if strings.EqualFold(c, s) && c != s {
 			return c

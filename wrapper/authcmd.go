@@ -68,8 +68,15 @@ func (a *app) cmdAuth(args []string) (int, error) {
 	case "logout":
 		return a.cmdAuthLogout(args[1:])
 	}
+	if s := authflow.Nearest(args[0], authCommands); s != "" {
+		return 1, usageError{fmt.Sprintf("unknown auth command %q; did you mean %q? run `tfauth auth help` for the list", args[0], s)}
+	}
 	return 1, usageError{fmt.Sprintf("unknown auth command %q; run `tfauth auth help` for the list", args[0])}
 }
+
+// authCommands are the auth subcommands, as authUsage lists them, for
+// suggestions.
+var authCommands = []string{"list", "validate", "whoami", "env", "exec", "logout", "help"}
 
 // configFlags parses a leading --config FILE (tfauth's global option, also
 // accepted after `auth`) and returns the remaining arguments. Arguments that

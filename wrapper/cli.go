@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tfauth/tfauth/authflow"
 	"github.com/tfauth/tfauth/tfrun"
 )
 
@@ -79,8 +80,14 @@ func unknownCommand(arg string) string {
 	case terraformCommand(arg):
 		return fmt.Sprintf("%q is a terraform command, not a tfauth one: run terraform %s (through the shim), or tfauth run %s", arg, arg, arg)
 	}
+	if s := authflow.Nearest(arg, commands); s != "" {
+		return fmt.Sprintf("unknown command %q; did you mean %q? run `tfauth help` for the list", arg, s)
+	}
 	return fmt.Sprintf("unknown command %q; run `tfauth help` for the list", arg)
 }
+
+// commands are tfauth's commands, as the usage lists them, for suggestions.
+var commands = []string{"auth", "doctor", "help", "run", "shim", "version"}
 
 // terraformCommand reports whether s is one of terraform's subcommands.
 func terraformCommand(s string) bool {
@@ -117,22 +124,44 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) (done bool, err error)
 			fs.SetOutput(io.Discard)
 			return true, nil
 		}
-		return true, usageError{fmt.Sprintf("%s: %s; run `tfauth %s -help`", fs.Name(), flagProblem(err), fs.Name())}
+		return true, usageError{fmt.Sprintf("%s: %s; run `tfauth %s -help`", fs.Name(), flagProblem(err, args), fs.Name())}
 	}
 	return false, nil
 }
 
-// flagProblem rewords the flag package's errors in tfauth's terms: options
-// are written --name, as in the usage texts.
-func flagProblem(err error) string {
+// flagProblem rewords the flag package's errors in tfauth's terms, naming
+// the option as the user wrote it in args (-name or --name), which the
+// flag package's own message does not keep.
+func flagProblem(err error, args []string) string {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return fmt.Sprintf("unknown option --%s", strings.TrimPrefix(name, "-"))
+		return fmt.Sprintf("unknown option %s", typedFlag(args, name))
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
-		return fmt.Sprintf("option --%s needs a value", strings.TrimPrefix(name, "-"))
+		return fmt.Sprintf("option %s needs a value", typedFlag(args, name))
 	}
-	return strings.Replace(msg, " for flag -", " for option --", 1)
+	for _, sep := range []string{" for flag -", " for -"} { // invalid value, invalid boolean value
+		if before, after, ok := strings.Cut(msg, sep); ok {
+			name, rest, _ := strings.Cut(after, ":")
+			return fmt.Sprintf("%s for option %s:%s", before, typedFlag(args, name), rest)
+		}
+	}
+	return msg
+}
+
+// typedFlag returns option name as written in args: "-name" or "--name",
+// without any =value; "--name" when it is not found.
+func typedFlag(args []string, name string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		flag, _, _ := strings.Cut(a, "=")
+		if flag == "-"+name || flag == "--"+name {
+			return flag
+		}
+	}
+	return "--" + name
 }
 
 func (a *app) cmdRun(args []string) (int, error) {

@@ -39,6 +39,38 @@ func TestShimInstall(t *testing.T) {
 	}
 }
 
+// TestShimInstallDefaultDir: without --dir the shim goes to ~/.local/bin,
+// home being the HOME of tfauth's environment (created when missing), and
+// without a HOME the install asks for --dir.
+func TestShimInstallDefaultDir(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symlinks; the home directory is USERPROFILE")
+	}
+	t.Parallel()
+	self := selfPath()
+	home := t.TempDir()
+	bin := filepath.Join(home, ".local", "bin")
+	code, stdout, stderr := runTfauth(t, []string{"HOME=" + home, "PATH=" + bin + ":/usr/bin:/bin"}, "shim", "install")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	link := filepath.Join(bin, "terraform")
+	if got, err := os.Readlink(link); err != nil || got != self {
+		t.Fatalf("%s -> %q (%v); want a symlink to %s", link, got, err, self)
+	}
+	if !strings.HasPrefix(stdout, "installed "+link+" -> "+self+"\n") {
+		t.Errorf("stdout %q; want it to name %s", stdout, link)
+	}
+	if entries, _ := os.ReadDir(home); len(entries) != 1 || entries[0].Name() != ".local" {
+		t.Errorf("home holds %v; want only .local", entries)
+	}
+
+	code, stdout, stderr = runTfauth(t, []string{"HOME="}, "shim", "install")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "no home directory to install into: pass --dir DIR") {
+		t.Errorf("without HOME: exit %d, stdout %q, stderr %q; want a failure asking for --dir", code, stdout, stderr)
+	}
+}
+
 func TestShimInstallRefusesOtherFile(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("symlinks")

@@ -38,6 +38,12 @@ func FuzzMain(f *testing.F) {
 		f.Fatal(err)
 	}
 	env := []string{"PATH=" + empty, "HOME=" + work, "TMPDIR=" + work, "XDG_CONFIG_HOME=" + work}
+	// Main runs in this process: give it the working directory and home
+	// of the environment above, so that no configuration of the checkout's
+	// parent directories or of the host's user is found.
+	f.Chdir(work)
+	f.Setenv("HOME", work)
+	f.Setenv("XDG_CONFIG_HOME", work)
 	f.Fuzz(func(t *testing.T, joined string) {
 		args := []string{"tfauth"}
 		if joined != "" {

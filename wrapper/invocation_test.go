@@ -69,7 +69,12 @@ type invocation struct {
 }
 
 func TestInvocations(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(invocationDir, "*.txtar"))
+	// Absolute paths: in-process cases run in their own directory.
+	dir, err := filepath.Abs(invocationDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +88,30 @@ func TestInvocations(t *testing.T) {
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+			// An in-process case changes the process's working directory
+			// (see runInvocation), so only [exec] cases, each in a child
+			// process of its own, run in parallel.
+			if isExecCase(t, file) {
+				t.Parallel()
+			}
 			runInvocation(t, file, self)
 		})
 	}
+}
+
+// isExecCase reports whether the case in file is marked [exec].
+func isExecCase(t *testing.T, file string) bool {
+	t.Helper()
+	ar, err := txtar.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(ar.Comment), "\n") {
+		if strings.TrimSpace(line) == "[exec]" {
+			return true
+		}
+	}
+	return false
 }
 
 func runInvocation(t *testing.T, file, self string) {
@@ -108,19 +133,25 @@ func runInvocation(t *testing.T, file, self string) {
 	}
 
 	// A minimal environment: no terraform on PATH, a private HOME and
-	// TMPDIR, nothing from the host.
+	// TMPDIR, nothing from the host. XDG_CONFIG_HOME follows a HOME the
+	// case sets, unless it sets XDG_CONFIG_HOME too.
 	for _, d := range []string{"empty", "home", "tmp"} {
 		if err := os.Mkdir(filepath.Join(work, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
+	caseEnv := envMap(inv.env)
+	home := filepath.Join(work, "home")
+	if h := caseEnv["HOME"]; h != "" {
+		home = h
+	}
 	env := []string{
 		"PATH=" + filepath.Join(work, "empty"),
-		"HOME=" + filepath.Join(work, "home"),
+		"HOME=" + home,
 		"TMPDIR=" + filepath.Join(work, "tmp"),
-		"XDG_CONFIG_HOME=" + filepath.Join(work, "home", ".config"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 	}
-	env = tfrun.SetEnv(env, envMap(inv.env))
+	env = tfrun.SetEnv(env, caseEnv)
 
 	for _, f := range ar.Files {
 		if strings.HasPrefix(f.Name, "want.") {
@@ -149,6 +180,7 @@ func runInvocation(t *testing.T, file, self string) {
 	if inv.exec {
 		code = runChild(t, work, inv.args, env, &stdout, &stderr)
 	} else {
+		hermetic(t, work, env)
 		refuseHandoff(t, env, self)
 		code = runInProcess(t, inv.args, env, &stdout, &stderr)
 	}
@@ -301,6 +333,20 @@ func applySetup(s []string) error {
 		return os.Symlink(s[3], s[1])
 	}
 	return fmt.Errorf("unknown setup %q", s[0])
+}
+
+// hermetic gives an in-process case what a child process would get: $WORK
+// as the working directory, so that no tfauth.yaml or atmos.yaml above the
+// checkout is discovered, and the case's HOME and XDG_CONFIG_HOME in the
+// process environment too, for code that reads them from there (such as
+// os.UserHomeDir for "~/" in terraform.path). Both are restored after the
+// case.
+func hermetic(t *testing.T, work string, env []string) {
+	t.Helper()
+	t.Chdir(work)
+	m := envMap(env)
+	t.Setenv("HOME", m["HOME"])
+	t.Setenv("XDG_CONFIG_HOME", m["XDG_CONFIG_HOME"])
 }
 
 // refuseHandoff fails the test when Main could find a terraform to exec
