@@ -35,6 +35,9 @@ vet:
 test: terraform vet build
 	$(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) fuzz
+	@echo "demo: examples/hub-spoke/demo.sh (the README's first command)"
+	@./examples/hub-spoke/demo.sh > demo.log 2>&1 || { cat demo.log; rm -f demo.log; echo "demo: FAILED"; exit 1; }
+	@tail -n 4 demo.log; rm -f demo.log; echo "demo: passed"
 
 # A short run of each fuzz target (they also run their seed corpus in `go test`).
 fuzz:
