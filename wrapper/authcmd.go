@@ -210,6 +210,23 @@ type listOutput struct {
 	Tree []*listNode `json:"tree"`
 }
 
+// reportSetup does what the reporting commands (list, whoami) share once
+// their flags are parsed: check -o, take --identity, load the configuration.
+func (a *app) reportSetup(cmd string, fs *flag.FlagSet, output, identity string) (Invocation, *authflow.Config, error) {
+	if err := checkOutput(cmd, output); err != nil {
+		return Invocation{}, nil, err
+	}
+	inv, err := identityInvocation(fs, identity)
+	if err != nil {
+		return Invocation{}, nil, err
+	}
+	cfg, err := a.requireConfig()
+	if err != nil {
+		return Invocation{}, nil, err
+	}
+	return inv, cfg, nil
+}
+
 func (a *app) cmdAuthList(args []string) (int, error) {
 	fs := a.newFlagSet("auth list", "tfauth auth list [--identity NAME] [-o text|json] [--config FILE]")
 	identity := addIdentityFlag(fs)
@@ -218,14 +235,7 @@ func (a *app) cmdAuthList(args []string) (int, error) {
 	if done, err := a.parseFlags(fs, args); done {
 		return exitFor(err), err
 	}
-	if err := checkOutput("auth list", *output); err != nil {
-		return 1, err
-	}
-	inv, err := identityInvocation(fs, *identity)
-	if err != nil {
-		return 1, err
-	}
-	cfg, err := a.requireConfig()
+	inv, cfg, err := a.reportSetup("auth list", fs, *output, *identity)
 	if err != nil {
 		return 1, err
 	}
@@ -478,14 +488,7 @@ func (a *app) cmdAuthWhoami(args []string) (int, error) {
 	if done, err := a.parseFlags(fs, args); done {
 		return exitFor(err), err
 	}
-	if err := checkOutput("auth whoami", *output); err != nil {
-		return 1, err
-	}
-	inv, err := identityInvocation(fs, *identity)
-	if err != nil {
-		return 1, err
-	}
-	cfg, err := a.requireConfig()
+	inv, cfg, err := a.reportSetup("auth whoami", fs, *output, *identity)
 	if err != nil {
 		return 1, err
 	}
